@@ -1,0 +1,1 @@
+"""Closeloop: the shell around the complaint-handling engine (CLI, settings, wiring)."""

@@ -1,0 +1,27 @@
+"""Kafka topic names: the contract with upstream and downstream systems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    purpose: str
+
+
+COMPLAINTS_RECEIVED = "complaints.received.v1"
+COMPLAINTS_UPDATES = "complaints.updates.v1"
+COMPLAINTS_STATUS = "complaints.status.v1"
+COMPLAINTS_DLQ = "complaints.dlq.v1"
+AUDIT_CHECKPOINTS = "audit.checkpoints.v1"
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(COMPLAINTS_RECEIVED, 4, "new complaints from upstream systems (key: complaint id)"),
+    TopicSpec(COMPLAINTS_UPDATES, 4, "follow-up facts about a complaint (key: complaint id)"),
+    TopicSpec(COMPLAINTS_STATUS, 4, "outbound: every status change (key: complaint id)"),
+    TopicSpec(COMPLAINTS_DLQ, 1, "dead letters: rejected input with reason and original bytes"),
+    TopicSpec(AUDIT_CHECKPOINTS, 1, "signed audit-log checkpoints, for witnesses"),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from closeloop.cli import publish, runtime
+from closeloop.cli import audit, publish, runtime, stack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,4 +19,5 @@ def main() -> None:
 main.add_command(runtime.worker)
 main.add_command(runtime.stream)
 main.add_command(publish.publish)
-
+audit.register(main)
+stack.register(main)

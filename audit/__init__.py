@@ -1,0 +1,1 @@
+"""The audit log: append-only entries, hash chain, Merkle tree, signed checkpoints."""

@@ -1,0 +1,56 @@
+"""The Temporal worker process: runs complaint workflows and their activities."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import structlog
+from temporalio.worker import Worker
+
+from activities.audit import AuditActivities
+from audit.store import AuditLog
+from closeloop.settings import Settings
+from closeloop.temporal import connect, ensure_search_attributes
+from workflows.complaint import ComplaintWorkflow
+
+log = structlog.get_logger(__name__)
+
+WORKFLOWS = [ComplaintWorkflow]
+
+
+def build_activities(audit_log: AuditLog) -> list[Callable[..., Any]]:
+    """Every activity the workflows call, bound to their resources."""
+    audit = AuditActivities(audit_log)
+    return [audit.record_audit_entry]
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then finish in-flight tasks and exit."""
+    client = await connect(settings, attempts=60)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    audit_log = AuditLog.from_url(settings.resolved_database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity") as executor:
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=WORKFLOWS,
+            activities=build_activities(audit_log),
+            activity_executor=executor,
+        )
+        log.info(
+            "worker started",
+            temporal=settings.temporal_address,
+            task_queue=settings.task_queue,
+            database=audit_log.engine.url.render_as_string(hide_password=True),
+        )
+        async with worker:
+            await stop.wait()
+        log.info("worker stopped")

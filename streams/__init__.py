@@ -1,0 +1,1 @@
+"""The faust stream processor: Kafka in, Temporal out, dead letters for bad input."""

@@ -1,0 +1,50 @@
+"""Building and running the stream processor with everything it needs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+from temporalio.client import Client
+
+from closeloop.settings import Settings
+from closeloop.temporal import connect
+from streams.app import create_app
+from streams.dead_letters import DeadLetterWriter
+from streams.intake import register_intake
+
+
+class LazyTemporalClient:
+    """One Temporal client per process, made inside faust's event loop on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> Client:
+        async with self._lock:
+            if self._client is None:
+                self._client = await connect(self._settings)
+            return self._client
+
+
+def build_processor(settings: Settings) -> faust.App:
+    app = create_app(settings)
+    dead_letters = DeadLetterWriter(app)
+    register_intake(app, LazyTemporalClient(settings), settings.task_queue, dead_letters)
+    return app
+
+
+def run_processor(settings: Settings) -> None:
+    """Run in the foreground until SIGINT/SIGTERM (faust handles both and commits)."""
+    app = build_processor(settings)
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level.upper(),
+        override_logging=False,
+        redirect_stdouts=False,
+        quiet=True,
+    )
+    worker.spinner = None  # a terminal spinner is noise in log files and pipes
+    worker.execute_from_commandline()

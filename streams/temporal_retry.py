@@ -1,0 +1,67 @@
+"""Telling transient Temporal trouble (retry) from a refusal (dead-letter)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import structlog
+from temporalio.service import RPCError, RPCStatusCode
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+TRANSIENT_CODES = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.ABORTED,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.INTERNAL,
+        RPCStatusCode.UNKNOWN,
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, RPCError):
+        return error.status in TRANSIENT_CODES
+    # The core SDK reports a lost connection as a plain RuntimeError or OSError.
+    return isinstance(error, RuntimeError | OSError | asyncio.TimeoutError)
+
+
+async def retry_transient(
+    call: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    log_context: dict[str, str] | None = None,
+    initial_delay: float = 0.2,
+    max_delay: float = 10.0,
+) -> T:
+    """Retry `call` for as long as Temporal is unreachable or throttling: this is backpressure.
+
+    The stream does not move past the event, so its offset is not committed, and nothing is
+    lost or skipped. Permanent errors propagate to the caller.
+    """
+    delay = initial_delay
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            attempt += 1
+            log.warning(
+                "temporal unavailable, retrying",
+                what=what,
+                attempt=attempt,
+                retry_in_s=round(delay, 2),
+                error=type(exc).__name__,
+                **(log_context or {}),
+            )
+            await asyncio.sleep(delay)
+            delay = min(max_delay, delay * 2)

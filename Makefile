@@ -1,0 +1,59 @@
+# Closeloop developer tasks. `make up` runs the local stack, `make test` the whole suite.
+# Installation is stamped: it reruns only when pyproject.toml changes.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+CLOSELOOP_HOME ?= .closeloop
+export CLOSELOOP_HOME
+
+INSTALLED := $(VENV)/.installed
+INSTALLED_DEV := $(VENV)/.installed-dev
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev up down status test lint typecheck format clean
+
+help:  ## Show the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(INSTALLED_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(INSTALLED)
+
+install: $(INSTALLED)  ## Create .venv and install Closeloop.
+
+install-dev: $(INSTALLED_DEV)  ## Create .venv and install Closeloop with the dev tools.
+
+up: $(INSTALLED)  ## Run the local stack in the foreground (Ctrl-C stops it).
+	$(BIN)/closeloop up
+
+down: $(INSTALLED)  ## Stop a stack started with `closeloop up --detach`.
+	$(BIN)/closeloop down
+
+status: $(INSTALLED)  ## Show what runs where; fails when a part is down.
+	$(BIN)/closeloop status
+
+test: $(INSTALLED_DEV)  ## Run the whole test suite.
+	$(BIN)/pytest
+
+lint: $(INSTALLED_DEV)  ## ruff check and format check.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED_DEV)  ## mypy.
+	$(BIN)/mypy .
+
+format: $(INSTALLED_DEV)  ## Fix imports and lint autofixes, then format.
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:  ## Stop the stack and remove its state (CLOSELOOP_HOME) and caches; keeps .venv.
+	@if [ -x $(BIN)/closeloop ]; then $(BIN)/closeloop down; fi
+	rm -rf $(CLOSELOOP_HOME) .pytest_cache .mypy_cache .ruff_cache build

@@ -146,7 +146,9 @@ class LocalStack:
             database_url=self.database_url,
         )
 
-    def cli(self, *args: str, input: str | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, input: str | None = None, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         """Run the real `closeloop` command against this stack."""
         result = subprocess.run(
             [sys.executable, "-m", "closeloop", *args],
@@ -177,13 +179,16 @@ class LocalStack:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         consumer = KafkaConsumer(bootstrap_servers=bootstrap)
         try:
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
+            ]
             ends = consumer.end_offsets(partitions)
             group = self.settings.stream_app_id
             committed = admin.list_group_offsets({group: partitions}).get(group, {})
         finally:
             consumer.close()
             admin.close()
+
         def done(tp: TopicPartition) -> int:
             # -1 means the group never committed on that partition.
             return max(0, committed[tp].offset) if tp in committed else 0

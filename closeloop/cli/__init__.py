@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from closeloop.cli import audit, publish, runtime, stack
+from closeloop.cli import audit, complaint, dlq, publish, runtime, stack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,5 +19,7 @@ def main() -> None:
 main.add_command(runtime.worker)
 main.add_command(runtime.stream)
 main.add_command(publish.publish)
+main.add_command(dlq.dlq)
 audit.register(main)
 stack.register(main)
+complaint.register(main)

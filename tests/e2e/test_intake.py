@@ -17,8 +17,8 @@ from audit.store import EntryFilter
 from schemas import topics
 from schemas.complaint_state import ComplaintState, ComplaintStatus
 from tests.conftest import LocalStack, eventually
-from workflows.complaint import ComplaintWorkflow
 from workflows import search_attributes
+from workflows.complaint import ComplaintWorkflow
 
 pytestmark = pytest.mark.e2e
 
@@ -85,7 +85,7 @@ async def test_published_complaint_starts_one_workflow_and_one_audit_entry(local
     )
     assert acknowledged is not None, local_stack.logs()
     assert acknowledged.status is ComplaintStatus.ACKNOWLEDGED
-    assert await runs_of(local_stack, complaint_id) and len(await runs_of(local_stack, complaint_id)) == 1
+    assert len(await runs_of(local_stack, complaint_id)) == 1
     assert received_entries(local_stack, complaint_id) == 1
     description = await handle.describe()
     assert description.typed_search_attributes.get(search_attributes.STATUS) == "acknowledged"

@@ -9,6 +9,11 @@ JSON Canonicalization Scheme (JCS) encoding of the object
 with times as RFC 3339 UTC strings with exactly six fractional digits and a `Z`
 (`2026-11-26T03:40:00.000000Z`), hashes as lower-case hex, and `data` as the JSON object
 itself. `entry_hash = SHA-256(JCS bytes)`; `prev_hash` of the first entry is 64 zeros.
+
+The Merkle tree's leaf for an entry is the 32 raw bytes of its `entry_hash` (so the RFC 9162
+leaf hash is `SHA-256(0x00 || entry_hash bytes)`): checkpoints can be computed from the
+stored hashes alone, and because the entry hash covers every field, the signed root still
+commits to every field of every entry.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
+
+from audit import jcs
 
 GENESIS_HASH = "0" * 64
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -62,3 +69,62 @@ def canonical_entry_bytes(fields: dict[str, Any]) -> bytes:
 
 def entry_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_entry_bytes(fields)).hexdigest()
+
+
+def fast_entry_bytes(
+    seq: int,
+    complaint_id: str,
+    entry_type: str,
+    actor: str,
+    recorded_at: str,
+    occurred_at: str,
+    reason: str,
+    data: Any,
+    idempotency_key: str,
+    prev_hash: str,
+    *,
+    data_text: str | None = None,
+) -> bytes:
+    """`canonical_entry_bytes` for verification: same bytes, about four times faster.
+
+    The member names are fixed, so their RFC 8785 order is too (UTF-16 order of the names,
+    written out here); only the values need encoding. Times are the stored text as it was
+    hashed. `data_text`, when given, is the data as JSON text (what the database stores) and
+    replaces `data`. `tests/audit/test_canonical.py` proves both give the same bytes.
+    """
+    s = jcs.encode_basestring
+    data_jcs = jcs.canonical_text(data_text) if data_text is not None else jcs.encode(data)
+    return (
+        f'{{"actor":{s(actor)},"complaint_id":{s(complaint_id)},"data":{data_jcs},'
+        f'"entry_type":{s(entry_type)},"idempotency_key":{s(idempotency_key)},'
+        f'"occurred_at":{s(occurred_at)},"prev_hash":{s(prev_hash)},"reason":{s(reason)},'
+        f'"recorded_at":{s(recorded_at)},"seq":{jcs.encode(seq)}}}'
+    ).encode()
+
+
+def stored_entry_hash(
+    seq: int,
+    complaint_id: str,
+    entry_type: str,
+    actor: str,
+    recorded_at: str,
+    occurred_at: str,
+    reason: str,
+    data_text: str,
+    idempotency_key: str,
+    prev_hash: str,
+) -> str:
+    """The entry hash recomputed from a stored row: times and data as the stored text.
+
+    Raises `ValueError` when the data is not JSON or holds what RFC 8785 cannot encode.
+    """
+    encoded = fast_entry_bytes(
+        seq, complaint_id, entry_type, actor, recorded_at, occurred_at, reason, None,
+        idempotency_key, prev_hash, data_text=data_text,
+    )  # fmt: skip
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def leaf_input(entry_hash_hex: str) -> bytes:
+    """The Merkle leaf bytes of an entry: its entry hash, raw (see the module docstring)."""
+    return bytes.fromhex(entry_hash_hex)

@@ -103,9 +103,3 @@ def down(timeout: float) -> None:
         click.echo(f"stopped: {', '.join(stopped)}")
     else:
         click.echo(f"nothing was running in {StackLayout.of(settings).home}")
-
-
-def register(group: click.Group) -> None:
-    """Add `up`, `status` and `down` to the `closeloop` command."""
-    for command in (up, status, down):
-        group.add_command(command)

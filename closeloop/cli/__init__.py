@@ -10,17 +10,23 @@ import importlib
 
 import click
 
-# name -> (module, attribute, one-line help shown by `closeloop --help`)
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "up": ("closeloop.cli.stack", "up", "Start the local stack (Temporal, broker, worker, stream)."),
-    "status": ("closeloop.cli.stack", "status", "Show what runs where; non-zero if a part is down."),
-    "down": ("closeloop.cli.stack", "down", "Stop the local stack started by `closeloop up`."),
-    "worker": ("closeloop.cli.runtime", "worker", "Run the Temporal worker (production entry point)."),
-    "stream": ("closeloop.cli.runtime", "stream", "Run the stream processor (production entry point)."),
-    "publish": ("closeloop.cli.publish", "publish", "Publish complaint events to Kafka."),
-    "complaint": ("closeloop.cli.complaint", "complaint", "Watch and decide complaints (operators)."),
-    "audit": ("closeloop.cli.audit", "audit_group", "Query, export and verify the audit log (auditors)."),
-    "dlq": ("closeloop.cli.dlq", "dlq", "List and replay dead-lettered events."),
+# name -> ("module:attribute", one-line help shown by `closeloop --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("closeloop.cli.stack:up", "Start the local stack (Temporal, broker, worker, stream)."),
+    "status": ("closeloop.cli.stack:status", "Show what runs where; non-zero if a part is down."),
+    "down": ("closeloop.cli.stack:down", "Stop the local stack started by `closeloop up`."),
+    "worker": ("closeloop.cli.runtime:worker", "Run the Temporal worker (production entry point)."),
+    "stream": (
+        "closeloop.cli.runtime:stream",
+        "Run the stream processor (production entry point).",
+    ),
+    "publish": ("closeloop.cli.publish:publish", "Publish complaint events to Kafka."),
+    "complaint": ("closeloop.cli.complaint:complaint", "Watch and decide complaints (operators)."),
+    "audit": (
+        "closeloop.cli.audit:audit_group",
+        "Query, export and verify the audit log (auditors).",
+    ),
+    "dlq": ("closeloop.cli.dlq:dlq", "List and replay dead-lettered events."),
 }
 
 
@@ -31,7 +37,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module_name, attribute, _ = COMMANDS[cmd_name]
+        module_name, _, attribute = COMMANDS[cmd_name][0].partition(":")
         command = getattr(importlib.import_module(module_name), attribute)
         if not isinstance(command, click.Command):
             command = command()  # a factory that finishes assembling its group
@@ -40,7 +46,7 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
-            formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
+            formatter.write_dl([(name, help_) for name, (_, help_) in COMMANDS.items()])
 
 
 @click.group(

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.deadlines import DeadlinePolicy
+
 
 def split_host_port(address: str, default_port: int) -> tuple[str, int]:
     """Split `host:port` (port optional) so launchers can derive neighbouring ports."""
@@ -41,6 +43,28 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     stream_app_id: str = "closeloop-streams"
+    # The audit log's signed checkpoints (see audit/checkpointer.py).
+    audit_signing_key: str | None = Field(
+        default=None,
+        description="Ed25519 private key for checkpoints: PKCS#8 PEM text, or a path to a PEM "
+        "file; when unset, CLOSELOOP_HOME/keys/audit-signing-key.pem, created on first use",
+        repr=False,
+    )
+    audit_checkpoint_interval: float = Field(
+        default=60.0, gt=0, description="seconds between the worker's checkpoints of new entries"
+    )
+    audit_checkpoint_entries: int = Field(
+        default=1000, ge=1, description="checkpoint as soon as this many entries are unsigned"
+    )
+    audit_publish_checkpoints: bool = Field(
+        default=True, description="publish checkpoints to audit.checkpoints.v1 for witnesses"
+    )
+
+    # Complaint deadlines per stage and severity (schemas/deadlines.py documents the defaults).
+    deadlines: DeadlinePolicy = Field(
+        default_factory=DeadlinePolicy,
+        description="CLOSELOOP_DEADLINES: JSON overriding any of them, durations in ISO 8601",
+    )
 
     @cached_property
     def home_dir(self) -> Path:

@@ -12,20 +12,29 @@ import structlog
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.policy import PolicyActivities
+from activities.status import StatusPublisher
+from audit.checkpointer import run_for_worker
 from audit.store import AuditLog
-from closeloop.settings import Settings
+from closeloop.settings import Settings, load_settings
 from closeloop.temporal import connect, ensure_search_attributes
+from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [ComplaintWorkflow]
+WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow]
 
 
-def build_activities(audit_log: AuditLog) -> list[Callable[..., Any]]:
+def build_activities(
+    audit_log: AuditLog, settings: Settings | None = None
+) -> list[Callable[..., Any]]:
     """Every activity the workflows call, bound to their resources."""
+    settings = settings or load_settings()
     audit = AuditActivities(audit_log)
-    return [audit.record_audit_entry]
+    status = StatusPublisher(settings.kafka_bootstrap)
+    policy = PolicyActivities(settings.deadlines)
+    return [audit.record_audit_entry, status.publish_status_event, policy.load_deadline_policy]
 
 
 async def run_worker(settings: Settings) -> None:
@@ -42,7 +51,7 @@ async def run_worker(settings: Settings) -> None:
             client,
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
-            activities=build_activities(audit_log),
+            activities=build_activities(audit_log, settings),
             activity_executor=executor,
         )
         log.info(
@@ -52,5 +61,8 @@ async def run_worker(settings: Settings) -> None:
             database=audit_log.engine.url.render_as_string(hide_password=True),
         )
         async with worker:
+            # Signed audit checkpoints beside the worker; on stop it signs what is left.
+            checkpoints = asyncio.create_task(run_for_worker(audit_log, settings, stop))
             await stop.wait()
+            await checkpoints
         log.info("worker stopped")

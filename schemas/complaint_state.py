@@ -1,13 +1,28 @@
-"""Workflow payload types: the state of one complaint as its workflow holds it."""
+"""Workflow payload types: the state of one complaint as its workflow holds it.
+
+`ComplaintState` is what the `current_state` query and every Update return: what happened,
+who decided, what is due next and by when.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from schemas.events import ComplaintReceived
+from schemas.deadlines import DeadlinePolicy
+from schemas.decisions import (
+    Actor,
+    CapaKind,
+    DeadlineStage,
+    Decision,
+    InvestigationMethod,
+    RejectReason,
+    ReopenReason,
+    Severity,
+)
+from schemas.events import Channel, ComplaintReceived
 
 
 class ComplaintStatus(StrEnum):
@@ -23,6 +38,16 @@ class ComplaintStatus(StrEnum):
     REOPENED = "reopened"
 
 
+class SignatureMeaning(StrEnum):
+    """What a signer attests (21 CFR 11.50). `recorded`: a fact relayed, not a judgment."""
+
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    RECORDED = "recorded"
+
+
 class HistoryItem(BaseModel):
     """One thing that happened to the complaint, as the query shows it to operators."""
 
@@ -30,15 +55,226 @@ class HistoryItem(BaseModel):
     status: ComplaintStatus
     what: str
     actor: str
+    actor_name: str = ""
+    decision: str | None = None
+    meaning: SignatureMeaning | None = None
+    comment: str = ""
     audit_seq: int | None = None
 
 
+class Signed(BaseModel):
+    """Who recorded a decision, when (workflow time) and in which reopen loop."""
+
+    by: Actor
+    at: datetime
+    loop: int = 0
+    comment: str = ""
+
+
+class Acknowledgment(Signed):
+    channel: Channel
+    message: str = ""
+
+
+class TriageRecord(Signed):
+    severity: Severity
+    category: str
+    risk_rationale: str
+    assignee: str
+    reportable: bool
+    reportable_justification: str
+    regulator: str | None = None
+    aware_at: datetime
+
+
+class InvestigationRecord(Signed):
+    method: InvestigationMethod
+    method_detail: str = ""
+    root_causes: list[str]
+    contributing_factors: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+    final: bool = True
+    capa_needed: bool = True
+
+
+class InvestigationDeclined(Signed):
+    reason: str
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class ActionProgress(Signed):
+    note: str
+    percent_complete: int | None = None
+    evidence: list[str] = Field(default_factory=list)
+
+
+class DueDateChange(Signed):
+    previous_due_at: datetime
+    new_due_at: datetime
+    reason: str
+
+
+class CapaAction(BaseModel):
+    """One CAPA action as the complaint sees it; its child workflow holds the same lifecycle."""
+
+    id: str
+    description: str
+    kind: CapaKind
+    owner: str
+    due_at: datetime
+    planned: Signed
+    workflow_id: str
+    status: ActionStatus = ActionStatus.OPEN
+    overdue: bool = False
+    progress: list[ActionProgress] = Field(default_factory=list)
+    extensions: list[DueDateChange] = Field(default_factory=list)
+    completed: Signed | None = None
+    evidence: list[str] = Field(default_factory=list)
+    summary: str = ""
+
+
+class VerificationRecord(Signed):
+    effective: bool
+    evidence: list[str]
+    override_wait_reason: str | None = None
+
+
+class ClosureRecord(Signed):
+    customer_response: str
+    response_channel: Channel | None = None
+
+
+class RejectionRecord(Signed):
+    reason: RejectReason
+    explanation: str
+    duplicate_of: str | None = None
+
+
+class ReopenRecord(Signed):
+    reason: ReopenReason
+    explanation: str
+    from_status: ComplaintStatus
+
+
+class InformationRecord(Signed):
+    information: str
+    attachments: list[str] = Field(default_factory=list)
+    source: str = "customer"
+
+
+class SurveyRecord(Signed):
+    csat: int | None = None
+    nps: int | None = None
+    verbatim: str = ""
+    survey_id: str | None = None
+
+
+class RegulatoryReport(Signed):
+    regulator: str
+    reference: str
+    submitted_at: datetime
+
+
+class CustomerActivity(BaseModel):
+    event_id: str
+    activity: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class DeadlineResolution(StrEnum):
+    MET = "met"
+    CANCELLED = "cancelled"
+
+
+class Deadline(BaseModel):
+    """One durable deadline: opened, maybe escalated, then met or cancelled."""
+
+    stage: DeadlineStage
+    loop: int = 0
+    opened_at: datetime
+    due_at: datetime
+    escalated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: DeadlineResolution | None = None
+    extensions: list[DueDateChange] = Field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.resolved_at is None
+
+
+class NextDue(BaseModel):
+    what: str
+    due_at: datetime
+    overdue: bool = False
+
+
 class ComplaintState(BaseModel):
-    """What the `state` query returns: everything an operator needs on one screen."""
+    """Everything an operator needs on one screen, and everything a signature covers."""
 
     complaint_id: str
     status: ComplaintStatus
     complaint: ComplaintReceived
     received_at: datetime
+    policy: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
     acknowledged_at: datetime | None = None
+    acknowledgment: Acknowledgment | None = None
+    triage: TriageRecord | None = None
+    loop: int = Field(default=0, description="how many times the complaint was reopened")
+    investigations: list[InvestigationRecord] = Field(default_factory=list)
+    investigation_declined: list[InvestigationDeclined] = Field(default_factory=list)
+    actions: list[CapaAction] = Field(default_factory=list)
+    verification_wait: timedelta | None = None
+    verification_not_before: datetime | None = None
+    verifications: list[VerificationRecord] = Field(default_factory=list)
+    closure: ClosureRecord | None = None
+    rejection: RejectionRecord | None = None
+    reopenings: list[ReopenRecord] = Field(default_factory=list)
+    information: list[InformationRecord] = Field(default_factory=list)
+    surveys: list[SurveyRecord] = Field(default_factory=list)
+    regulatory_reports: list[RegulatoryReport] = Field(default_factory=list)
+    customer_activity_count: int = 0
+    customer_activity: list[CustomerActivity] = Field(
+        default_factory=list, description="the most recent customer activity only"
+    )
+    deadlines: list[Deadline] = Field(default_factory=list)
+    overdue: bool = False
+    status_events_published: int = 0
     history: list[HistoryItem] = Field(default_factory=list)
+    # Derived when the state is read; not covered by the state hash.
+    next_due: NextDue | None = None
+    allowed_decisions: list[Decision] = Field(default_factory=list)
+    state_hash: str = ""
+
+    @property
+    def severity(self) -> Severity | None:
+        return self.triage.severity if self.triage else None
+
+    @property
+    def assignee(self) -> str | None:
+        return self.triage.assignee if self.triage else None
+
+    @property
+    def reportable(self) -> bool:
+        return bool(self.triage and self.triage.reportable)
+
+    def current_loop_investigations(self) -> list[InvestigationRecord]:
+        return [record for record in self.investigations if record.loop == self.loop]
+
+    def current_loop_actions(self) -> list[CapaAction]:
+        return [action for action in self.actions if action.planned.loop == self.loop]
+
+    def action(self, action_id: str) -> CapaAction | None:
+        return next((action for action in self.actions if action.id == action_id), None)
+
+    def active_deadline(self, stage: DeadlineStage) -> Deadline | None:
+        return next((d for d in self.deadlines if d.stage is stage and d.active), None)
+
+
+DERIVED_FIELDS = frozenset({"next_due", "allowed_decisions", "state_hash"})

@@ -1,124 +1,316 @@
 """ComplaintWorkflow: one durable workflow carries one customer complaint to closure.
 
 ISO 10002 asks that every complaint is recorded, acknowledged promptly and tracked to the
-end; ISO 9001:2015 10.2 asks that the nonconformity behind it is investigated and corrected.
-The workflow id is the complaint id, so a complaint can never have two cases.
+end; ISO 9001:2015 10.2 asks that the nonconformity behind it is investigated, corrected and
+the correction verified; 21 CFR 820.198 expects a complaint file that shows all of it. The
+workflow id is the complaint id, so a complaint can never have two cases.
+
+People make the judgment calls, as Temporal Updates (one per `Decision`, each with a
+validator that refuses an illegal decision before anything is written); durable timers
+enforce every deadline. The order of steps lives in `workflows/lifecycle.py`, the rules of
+each decision in `workflows/rules/`.
+
+Every decision is written to the audit log before the state moves, exactly once: the
+idempotency key is `{complaint_id}:{update_id}`, and callers relaying an event use the event
+id as the Update id. Continue-as-new is not needed: a complaint's history stays small (tens
+of decisions and timers over weeks), far below Temporal's history limits.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.audit import AuditActivities, AuditReceipt, RecordAuditEntry
-    from schemas.complaint_state import ComplaintState, ComplaintStatus, HistoryItem
+    from activities.policy import PolicyActivities
+    from schemas.capa_action import CapaActionOverdue
+    from schemas.complaint_state import ComplaintState, ComplaintStatus, Signed
+    from schemas.decisions import (
+        CUSTOMER_ACTIVITY_SIGNAL,
+        STATE_QUERY,
+        AcknowledgeInput,
+        ActionProgressInput,
+        AddInformationInput,
+        CloseInput,
+        CompleteActionInput,
+        CustomerActivityInput,
+        Decision,
+        DecisionInput,
+        DeclineInvestigationInput,
+        ExtendInput,
+        InvestigateInput,
+        PlanCapaInput,
+        RecordSurveyInput,
+        RegulatoryReportInput,
+        RejectInput,
+        ReopenInput,
+        TriageInput,
+        VerifyInput,
+    )
     from schemas.events import ComplaintReceived
-    from workflows import search_attributes
+    from workflows import escalation, facts, receipt
+    from workflows.capa import OVERDUE_SIGNAL
+    from workflows.capa_children import CapaChildren
+    from workflows.case_file import CaseFile, decision_entry
+    from workflows.retries import POLICY_ACTIVITY_TIMEOUT
+    from workflows.rules import Refused
+    from workflows.rules.registry import LOGIC, judge
+    from workflows.signature import state_hash
 
-SYSTEM_ACTOR = "closeloop"
-
-AUDIT_ACTIVITY_TIMEOUT = timedelta(seconds=30)
-# The audit log must never be skipped: keep retrying a database outage with a capped backoff.
-AUDIT_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
+DECISION_REFUSED = "DecisionRefused"
+# Bounded memories of what was already applied: Update ids (belt and braces behind the
+# server's own de-duplication) and signal event ids (signals are not de-duplicated durably).
+APPLIED_UPDATES_KEPT = 1000
+SEEN_EVENTS_KEPT = 1000
 
 
 @workflow.defn
 class ComplaintWorkflow:
     """The lifecycle of one complaint, from receipt to closure."""
 
-    def __init__(self) -> None:
-        self._state: ComplaintState | None = None
+    @workflow.init
+    def __init__(self, complaint: ComplaintReceived) -> None:
+        self._case = CaseFile(
+            ComplaintState(
+                complaint_id=complaint.complaint_id,
+                status=ComplaintStatus.RECEIVED,
+                complaint=complaint,
+                received_at=workflow.now(),
+            )
+        )
+        self._capa = CapaChildren()
+        self._ready = False  # receipt (and automatic acknowledgment) recorded
+        self._applied: deque[str] = deque(maxlen=APPLIED_UPDATES_KEPT)
+        self._seen_events: deque[str] = deque(maxlen=SEEN_EVENTS_KEPT)
 
     @workflow.run
     async def run(self, complaint: ComplaintReceived) -> ComplaintState:
-        self._state = ComplaintState(
-            complaint_id=complaint.complaint_id,
-            status=ComplaintStatus.RECEIVED,
-            complaint=complaint,
-            received_at=workflow.now(),
+        publisher = asyncio.create_task(self._case.publish_in_order())
+        self.state.policy = await workflow.execute_local_activity_method(
+            PolicyActivities.load_deadline_policy, start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT
         )
-        await self._record(
-            "complaint.received",
-            what=f"Complaint received from {complaint.source} via {complaint.channel}",
-            actor=complaint.source,
-            data={
-                "event_id": str(complaint.event_id),
-                "source": complaint.source,
-                "channel": complaint.channel.value,
-                "customer_id": complaint.customer.id,
-                "product_sku": complaint.product.sku,
-                "product_lot": complaint.product.lot,
-                "summary": complaint.summary,
-                "received_upstream_at": complaint.occurred_at.isoformat(),
-            },
-        )
-        await self._acknowledge()
-        # The later stages (triage onwards) are driven by decisions; until they exist the
-        # case waits, acknowledged, and stays visible to operators.
-        await workflow.wait_condition(lambda: self.state.status is ComplaintStatus.CLOSED)
-        return self.state
-
-    @workflow.query
-    def current_state(self) -> ComplaintState:
-        return self.state
+        await receipt.receive(self._case)
+        if self.state.policy.auto_acknowledge:
+            await receipt.acknowledge_on_receipt(self._case)
+        self._ready = True
+        await escalation.keep_deadlines(self._case)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._capa.finished()
+        self._case.close_outbox()
+        await publisher
+        return self._case.snapshot()
 
     @property
     def state(self) -> ComplaintState:
-        assert self._state is not None, "the workflow has not started"
-        return self._state
+        return self._case.state
 
-    async def _acknowledge(self) -> None:
-        """ISO 10002 7.3: tell the complainant promptly that the complaint was received."""
-        channel = self.state.complaint.channel.value
-        await self._record(
-            "complaint.acknowledged",
-            what=f"Acknowledgment sent to the customer via {channel}",
-            actor=SYSTEM_ACTOR,
-            data={"channel": channel, "customer_id": self.state.complaint.customer.id},
-            status=ComplaintStatus.ACKNOWLEDGED,
+    # -- queries -------------------------------------------------------------------------
+
+    @workflow.query(name=STATE_QUERY)
+    def current_state(self) -> ComplaintState:
+        """Everything at once: what happened, who decided, what is due next and by when."""
+        return self._case.snapshot()
+
+    # -- decisions: one Update each, its validator beside it --------------------------------
+
+    @workflow.update
+    async def acknowledge(self, request: AcknowledgeInput) -> ComplaintState:
+        return await self._decide(Decision.ACKNOWLEDGE, request)
+
+    @acknowledge.validator
+    def _validate_acknowledge(self, request: AcknowledgeInput) -> None:
+        self._validate(Decision.ACKNOWLEDGE, request)
+
+    @workflow.update
+    async def triage(self, request: TriageInput) -> ComplaintState:
+        return await self._decide(Decision.TRIAGE, request)
+
+    @triage.validator
+    def _validate_triage(self, request: TriageInput) -> None:
+        self._validate(Decision.TRIAGE, request)
+
+    @workflow.update
+    async def investigate(self, request: InvestigateInput) -> ComplaintState:
+        return await self._decide(Decision.INVESTIGATE, request)
+
+    @investigate.validator
+    def _validate_investigate(self, request: InvestigateInput) -> None:
+        self._validate(Decision.INVESTIGATE, request)
+
+    @workflow.update
+    async def decline_investigation(self, request: DeclineInvestigationInput) -> ComplaintState:
+        return await self._decide(Decision.DECLINE_INVESTIGATION, request)
+
+    @decline_investigation.validator
+    def _validate_decline_investigation(self, request: DeclineInvestigationInput) -> None:
+        self._validate(Decision.DECLINE_INVESTIGATION, request)
+
+    @workflow.update
+    async def plan_capa(self, request: PlanCapaInput) -> ComplaintState:
+        return await self._decide(Decision.PLAN_CAPA, request, then=self._capa.start)
+
+    @plan_capa.validator
+    def _validate_plan_capa(self, request: PlanCapaInput) -> None:
+        self._validate(Decision.PLAN_CAPA, request)
+
+    @workflow.update
+    async def record_action_progress(self, request: ActionProgressInput) -> ComplaintState:
+        return await self._decide(
+            Decision.RECORD_ACTION_PROGRESS, request, then=self._capa.progressed
         )
-        self.state.acknowledged_at = workflow.now()
 
-    async def _record(
+    @record_action_progress.validator
+    def _validate_record_action_progress(self, request: ActionProgressInput) -> None:
+        self._validate(Decision.RECORD_ACTION_PROGRESS, request)
+
+    @workflow.update
+    async def complete_action(self, request: CompleteActionInput) -> ComplaintState:
+        return await self._decide(Decision.COMPLETE_ACTION, request, then=self._capa.completed)
+
+    @complete_action.validator
+    def _validate_complete_action(self, request: CompleteActionInput) -> None:
+        self._validate(Decision.COMPLETE_ACTION, request)
+
+    @workflow.update
+    async def extend(self, request: ExtendInput) -> ComplaintState:
+        return await self._decide(Decision.EXTEND, request, then=self._capa.due_moved)
+
+    @extend.validator
+    def _validate_extend(self, request: ExtendInput) -> None:
+        self._validate(Decision.EXTEND, request)
+
+    @workflow.update
+    async def verify(self, request: VerifyInput) -> ComplaintState:
+        return await self._decide(Decision.VERIFY, request)
+
+    @verify.validator
+    def _validate_verify(self, request: VerifyInput) -> None:
+        self._validate(Decision.VERIFY, request)
+
+    @workflow.update
+    async def close(self, request: CloseInput) -> ComplaintState:
+        return await self._decide(Decision.CLOSE, request)
+
+    @close.validator
+    def _validate_close(self, request: CloseInput) -> None:
+        self._validate(Decision.CLOSE, request)
+
+    @workflow.update
+    async def reject(self, request: RejectInput) -> ComplaintState:
+        return await self._decide(Decision.REJECT, request)
+
+    @reject.validator
+    def _validate_reject(self, request: RejectInput) -> None:
+        self._validate(Decision.REJECT, request)
+
+    @workflow.update
+    async def reopen(self, request: ReopenInput) -> ComplaintState:
+        return await self._decide(Decision.REOPEN, request)
+
+    @reopen.validator
+    def _validate_reopen(self, request: ReopenInput) -> None:
+        self._validate(Decision.REOPEN, request)
+
+    @workflow.update
+    async def add_information(self, request: AddInformationInput) -> ComplaintState:
+        return await self._decide(Decision.ADD_INFORMATION, request)
+
+    @add_information.validator
+    def _validate_add_information(self, request: AddInformationInput) -> None:
+        self._validate(Decision.ADD_INFORMATION, request)
+
+    @workflow.update
+    async def record_survey(self, request: RecordSurveyInput) -> ComplaintState:
+        return await self._decide(Decision.RECORD_SURVEY, request)
+
+    @record_survey.validator
+    def _validate_record_survey(self, request: RecordSurveyInput) -> None:
+        self._validate(Decision.RECORD_SURVEY, request)
+
+    @workflow.update
+    async def record_regulatory_report(self, request: RegulatoryReportInput) -> ComplaintState:
+        return await self._decide(Decision.RECORD_REGULATORY_REPORT, request)
+
+    @record_regulatory_report.validator
+    def _validate_record_regulatory_report(self, request: RegulatoryReportInput) -> None:
+        self._validate(Decision.RECORD_REGULATORY_REPORT, request)
+
+    # -- facts by signal -------------------------------------------------------------------
+
+    @workflow.signal(name=CUSTOMER_ACTIVITY_SIGNAL)
+    async def record_customer_activity(self, activity: CustomerActivityInput) -> None:
+        """Customer activity for retention KPIs. A signal, so it never waits for a worker;
+        de-duplicated here by event id because Temporal does not do so durably."""
+        if activity.event_id in self._seen_events:
+            return
+        self._seen_events.append(activity.event_id)
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._case.lock:
+            await facts.record_customer_activity(self._case, activity)
+
+    @workflow.signal(name=OVERDUE_SIGNAL)
+    async def capa_action_overdue(self, notice: CapaActionOverdue) -> None:
+        """From a CAPA child: its due date passed (it already wrote the audit entry)."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._case.lock:
+            await escalation.mark_action_overdue(self._case, notice)
+
+    # -- how a decision is taken -------------------------------------------------------------
+
+    def _validate(self, decision: Decision, request: DecisionInput) -> None:
+        """Refuse an illegal decision before anything is written to history."""
+        info = workflow.current_update_info()
+        if info is not None and info.id in self._applied:
+            return  # a retry of a decision already taken: answer it again
+        try:
+            judge(self.state, decision, request, workflow.now())
+        except Refused as refused:
+            raise ApplicationError(
+                str(refused), type=DECISION_REFUSED, non_retryable=True
+            ) from None
+
+    async def _decide(
         self,
-        entry_type: str,
+        decision: Decision,
+        request: DecisionInput,
         *,
-        what: str,
-        actor: str,
-        data: dict[str, object],
-        status: ComplaintStatus | None = None,
-        reason: str = "",
-    ) -> AuditReceipt:
-        """Write the audit entry first; only then does the state (and the UI) move on."""
-        receipt = await workflow.execute_activity_method(
-            AuditActivities.record_audit_entry,
-            RecordAuditEntry(
-                complaint_id=self.state.complaint_id,
-                entry_type=entry_type,
-                actor=actor,
-                occurred_at=workflow.now(),
-                idempotency_key=f"{self.state.complaint_id}:{entry_type}",
-                reason=reason,
-                data=data,
-            ),
-            start_to_close_timeout=AUDIT_ACTIVITY_TIMEOUT,
-            retry_policy=AUDIT_RETRY,
-        )
-        if status is not None:
-            self.state.status = status
-            workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status.value)])
-        self.state.history.append(
-            HistoryItem(
-                at=workflow.now(),
-                status=self.state.status,
+        then: Callable[[ComplaintState, Any], Awaitable[None]] | None = None,
+    ) -> ComplaintState:
+        """Judge again under the lock, sign, audit, apply; then tell the CAPA children."""
+        info = workflow.current_update_info()
+        update_id = info.id if info is not None else str(workflow.uuid4())
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._case.lock:
+            if update_id in self._applied:
+                return self._case.snapshot()
+            now = workflow.now()
+            try:  # another decision may have been taken since this one was validated
+                judge(self.state, decision, request, now)
+            except Refused as refused:
+                raise ApplicationError(
+                    str(refused), type=DECISION_REFUSED, non_retryable=True
+                ) from None
+            before, signed_hash = self.state, state_hash(self.state)
+            candidate = self._case.draft()
+            signed = Signed(by=request.actor, at=now, loop=candidate.loop, comment=request.comment)
+            what = LOGIC[decision].apply(candidate, request, signed)
+            entry = decision_entry(
+                decision,
+                request,
+                update_id=update_id,
+                before=before,
+                after=candidate,
                 what=what,
-                actor=actor,
-                audit_seq=receipt.seq,
+                signed_hash=signed_hash,
+                now=now,
             )
-        )
-        return receipt
+            await self._case.commit(candidate, entry, now)
+            self._applied.append(update_id)
+            if then is not None:
+                await then(self.state, request)
+        return self._case.snapshot()

@@ -1,0 +1,82 @@
+"""`complaints.status.v1`: what downstream systems learn about a complaint, as it happens.
+
+Mirrors `complaints.status.v1.schema.json`. One event per status change
+(`complaint.status_changed`) and one per missed deadline (`complaint.escalated`). Message
+key: the complaint id. `event_id` is derived from the complaint id and `sequence`, so a
+re-sent event keeps its id and consumers de-duplicate on it; `sequence` orders a
+complaint's events.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID, uuid5
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas.complaint_state import ComplaintStatus
+from schemas.decisions import Severity
+
+# Namespace for the deterministic event ids: uuid5(STATUS_EVENT_NAMESPACE, "C-1:7").
+STATUS_EVENT_NAMESPACE = UUID("8a0f7c52-51c5-4b9f-9a0e-2f1c6c3e9d41")
+
+ComplaintId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+class StatusEventType(StrEnum):
+    STATUS_CHANGED = "complaint.status_changed"
+    ESCALATED = "complaint.escalated"
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventActor(_Contract):
+    id: str
+    name: str = ""
+
+
+class EventNextDue(_Contract):
+    what: str
+    due_at: AwareDatetime
+    overdue: bool
+
+
+class Escalation(_Contract):
+    """The deadline that passed: a stage of the complaint, or one CAPA action."""
+
+    stage: str = Field(description="a deadline stage, or 'capa_action'")
+    due_at: AwareDatetime
+    action_id: str | None = None
+    description: str
+
+
+class ComplaintStatusEvent(_Contract):
+    event_id: UUID
+    event_type: StatusEventType
+    occurred_at: AwareDatetime
+    source: Literal["closeloop"] = "closeloop"
+    complaint_id: ComplaintId
+    sequence: int = Field(ge=1)
+    status: ComplaintStatus
+    previous_status: ComplaintStatus | None = None
+    decision: str | None = None
+    actor: EventActor | None = None
+    comment: str = ""
+    severity: Severity | None = None
+    category: str | None = None
+    assignee: str | None = None
+    customer_id: str
+    product_sku: str
+    overdue: bool
+    reportable: bool
+    reopen_count: int = Field(ge=0)
+    next_due: EventNextDue | None = None
+    escalation: Escalation | None = None
+    audit_seq: int | None = None
+
+
+def status_event_id(complaint_id: str, sequence: int) -> UUID:
+    return uuid5(STATUS_EVENT_NAMESPACE, f"{complaint_id}:{sequence}")

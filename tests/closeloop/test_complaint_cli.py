@@ -1,0 +1,254 @@
+"""`closeloop complaint …` against complaint workflows on the time-skipping server.
+
+A real worker runs the workflows with the real audit activity (SQLite); the status
+publisher is an in-memory double (the end-to-end test covers Kafka, and `list`, which
+needs the visibility store the time-skipping server lacks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner, Result
+from temporalio import activity
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.audit import AuditActivities
+from activities.policy import PolicyActivities
+from audit.store import AuditLog, EntryFilter
+from closeloop.cli import main
+from closeloop.cli.complaint_client import visibility_query
+from closeloop.cli.complaint_parsing import parse_duration, parse_when
+from closeloop.complaints import start_complaint
+from schemas.complaint_state import ComplaintState
+from schemas.deadlines import DeadlinePolicy
+from schemas.events import Channel, ComplaintReceived, Customer, Product
+from schemas.status_event import ComplaintStatusEvent
+from workflows import search_attributes
+from workflows.capa import CapaActionWorkflow
+from workflows.complaint import ComplaintWorkflow
+
+
+@activity.defn(name="publish_status_event")
+def discard_status_event(event: ComplaintStatusEvent) -> None:
+    """Kafka is out of scope here."""
+
+
+class Cli:
+    def __init__(self, env: WorkflowEnvironment, task_queue: str, database_url: str) -> None:
+        self.env = env
+        self.task_queue = task_queue
+        self.audit_log = AuditLog.from_url(database_url)
+        self.environ = {
+            "CLOSELOOP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "CLOSELOOP_DATABASE_URL": database_url,
+            "CLOSELOOP_LOG_FORMAT": "console",
+        }
+
+    async def run(self, *args: str) -> Result:
+        """The real command in a thread: it runs its own event loop, as from a shell."""
+        runner = CliRunner()
+        return await asyncio.to_thread(
+            runner.invoke, main, ["complaint", *args], env=self.environ, catch_exceptions=False
+        )
+
+    async def start(self) -> str:
+        complaint = ComplaintReceived(
+            event_id=uuid.uuid4(),
+            occurred_at=datetime.now(UTC),
+            source="call-centre",
+            complaint_id=f"C-CLI-{uuid.uuid4().hex[:8]}",
+            customer=Customer(id="CUST-1", name="Ada", email="ada@example.com"),
+            product=Product(sku="KET-200", name="Kettle", lot="L41"),
+            channel=Channel.PHONE,
+            summary="Switch does not turn off",
+            description="",
+        )
+        await start_complaint(self.env.client, self.task_queue, complaint)
+        handle = self.env.client.get_workflow_handle_for(
+            ComplaintWorkflow.run, complaint.complaint_id
+        )
+        for _ in range(200):
+            if len((await handle.query(ComplaintWorkflow.current_state)).history) >= 2:
+                return complaint.complaint_id
+            await asyncio.sleep(0.02)
+        raise AssertionError("the complaint was never acknowledged")
+
+
+@pytest.fixture
+async def cli(time_skipping_env: WorkflowEnvironment, sqlite_url: str) -> AsyncIterator[Cli]:
+    with contextlib.suppress(RPCError):  # already added earlier in this session
+        await time_skipping_env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=time_skipping_env.client.namespace,
+                search_attributes={
+                    key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+                    for key in search_attributes.ALL
+                },
+            )
+        )
+    task_queue = f"cli-{uuid.uuid4().hex[:8]}"
+    cli = Cli(time_skipping_env, task_queue, sqlite_url)
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with Worker(
+            time_skipping_env.client,
+            task_queue=task_queue,
+            workflows=[ComplaintWorkflow, CapaActionWorkflow],
+            activities=[
+                AuditActivities(cli.audit_log).record_audit_entry,
+                discard_status_event,
+                PolicyActivities(DeadlinePolicy()).load_deadline_policy,
+            ],
+            activity_executor=executor,
+        ):
+            yield cli
+
+
+def json_output(result: Result) -> dict:
+    """The JSON document in the output (the in-process worker's log lines share stdout)."""
+    text = result.output
+    document, _ = json.JSONDecoder().raw_decode(text[text.index("{\n") :])
+    return document
+
+
+ACTOR = ["--actor", "qe.smith", "--actor-name", "Sam Smith"]
+
+
+async def test_a_decision_prints_the_new_state(cli):
+    complaint_id = await cli.start()
+    result = await cli.run(
+        "triage",
+        complaint_id,
+        *ACTOR,
+        "--comment",
+        "Overheating risk",
+        "--severity",
+        "high",
+        "--category",
+        "product-safety",
+        "--risk",
+        "Continuous boiling",
+        "--assignee",
+        "qe.smith",
+        "--not-reportable",
+        "--justification",
+        "No injury",
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{complaint_id}  triaged  (high product-safety; qe.smith)" in result.output
+    assert "next due: conclude the investigation by" in result.output
+    assert "allowed decisions: triage, investigate, decline_investigation" in result.output
+    [entry] = cli.audit_log.entries(
+        EntryFilter(complaint_id=complaint_id, entry_type="complaint.triaged")
+    )
+    assert entry.actor == "qe.smith"
+    assert entry.reason == "Overheating risk"
+    assert entry.data["actor"]["name"] == "Sam Smith"
+
+
+async def test_a_refused_decision_prints_why_and_exits_1(cli):
+    complaint_id = await cli.start()
+    before = len(cli.audit_log.entries(EntryFilter(complaint_id=complaint_id)))
+    result = await cli.run("close", complaint_id, *ACTOR, "--response", "We replaced the kettle")
+    assert result.exit_code == 1
+    assert (
+        f"refused: complaint {complaint_id} is acknowledged; close is not allowed; "
+        "allowed decisions: triage, extend, reject, add_information, record_survey"
+    ) in result.output
+    assert len(cli.audit_log.entries(EntryFilter(complaint_id=complaint_id))) == before
+
+
+async def test_unknown_complaint(cli):
+    result = await cli.run("show", "C-NOPE-1")
+    assert result.exit_code == 1
+    assert "no complaint C-NOPE-1" in result.output
+    result = await cli.run("reject", "C-NOPE-1", *ACTOR, "--not-a-complaint", "--reason", "x")
+    assert result.exit_code == 1
+    assert "no complaint C-NOPE-1" in result.output
+
+
+async def test_show_readable_and_json(cli):
+    complaint_id = await cli.start()
+    result = await cli.run("show", complaint_id)
+    assert result.exit_code == 0, result.output
+    assert "acknowledged" in result.output
+    assert "Complaint received from call-centre" in result.output
+    assert "triage by" in result.output  # what is due next
+    result = await cli.run("show", complaint_id, "--json")
+    state = ComplaintState.model_validate(json_output(result))
+    assert state.complaint_id == complaint_id
+    assert state.history[0].what.startswith("Complaint received")
+
+
+async def test_a_retried_command_with_the_same_update_id_is_recorded_once(cli):
+    complaint_id = await cli.start()
+    args = [
+        "add-info",
+        complaint_id,
+        *ACTOR,
+        "--information",
+        "Customer sent a photo",
+        "--update-id",
+        "op-retry-1",
+        "--json",
+    ]
+    first = await cli.run(*args)
+    second = await cli.run(*args)
+    assert first.exit_code == second.exit_code == 0
+    assert json_output(first)["history"] == json_output(second)["history"]
+    entries = cli.audit_log.entries(
+        EntryFilter(complaint_id=complaint_id, entry_type="complaint.information_added")
+    )
+    assert [e.idempotency_key for e in entries] == [f"{complaint_id}:op-retry-1"]
+
+
+async def test_usage_errors_exit_2(cli):
+    result = await cli.run("triage", "C-1", *ACTOR, "--severity", "high")
+    assert result.exit_code == 2
+    result = await cli.run("reject", "C-1", *ACTOR, "--reason", "x")
+    assert result.exit_code == 2
+    assert "exactly one of --duplicate-of ID or --not-a-complaint" in result.output
+    result = await cli.run(
+        "plan-capa", "C-1", *ACTOR, "--action", "A1", "sideways", "bob", "14d", "Fix it"
+    )
+    assert result.exit_code == 2
+    assert "kind" in result.output
+
+
+def test_dates_and_durations():
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    assert parse_when("14d", now=now) == now + timedelta(days=14)
+    assert parse_when("+36h", now=now) == now + timedelta(hours=36)
+    assert parse_when("2026-12-31") == datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert parse_when("2026-12-31T17:00:00+01:00") == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+    assert parse_when("2026-12-31T17:00") == datetime(2026, 12, 31, 17, 0, tzinfo=UTC)
+    assert parse_duration("30d") == timedelta(days=30)
+    assert parse_duration("2w") == timedelta(weeks=2)
+    assert parse_duration("P10D") == timedelta(days=10)
+
+
+def test_visibility_query():
+    query = visibility_query(
+        status="investigating",
+        overdue=True,
+        severity=None,
+        assignee="o'brien",
+        reportable=False,
+        running_only=True,
+    )
+    assert query == (
+        "WorkflowType = 'ComplaintWorkflow' AND ExecutionStatus = 'Running' AND "
+        "CloseloopStatus = 'investigating' AND CloseloopAssignee = 'o\\'brien' AND "
+        "CloseloopOverdue = true"
+    )

@@ -1,0 +1,359 @@
+"""A harness for complaint workflows on the time-skipping server.
+
+The workflows run on a real worker with the REAL audit activity against a real SQLite audit
+log and the real deadline-policy activity. Only the Kafka publisher is replaced, by an
+in-memory recorder registered under the same activity name: these are unit tests of the
+workflow, and the end-to-end tests publish to the real broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.audit import AuditActivities
+from activities.policy import PolicyActivities
+from audit.models import AuditEntry
+from audit.store import AuditLog, EntryFilter
+from closeloop.complaints import start_complaint
+from schemas.complaint_state import ComplaintState
+from schemas.deadlines import DeadlinePolicy
+from schemas.decisions import (
+    Actor,
+    CapaActionPlan,
+    CapaKind,
+    CloseInput,
+    CompleteActionInput,
+    InvestigateInput,
+    InvestigationMethod,
+    PlanCapaInput,
+    Severity,
+    TriageInput,
+    VerifyInput,
+)
+from schemas.events import Channel, ComplaintReceived, Customer, Product
+from schemas.status_event import ComplaintStatusEvent
+from workflows import search_attributes
+from workflows.capa import CapaActionWorkflow
+from workflows.complaint import ComplaintWorkflow
+
+WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow]
+HISTORIES = Path(__file__).parent / "histories"
+
+HANDLER = Actor(id="qe.smith", name="Sam Smith")
+MANAGER = Actor(id="qm.lee", name="Lee Quality")
+OWNER = Actor(id="eng.park", name="Jo Park")
+VERIFIER = Actor(id="qa.ruiz", name="Ana Ruiz")
+
+
+class RecordingPublisher:
+    """Test double for the Kafka publisher: keeps the events in memory, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[ComplaintStatusEvent] = []
+
+    @activity.defn(name="publish_status_event")
+    def publish_status_event(self, event: ComplaintStatusEvent) -> None:
+        self.events.append(event)
+
+    def for_complaint(self, complaint_id: str) -> list[ComplaintStatusEvent]:
+        return [e for e in self.events if e.complaint_id == complaint_id]
+
+
+def complaint(complaint_id: str | None = None, **changes: Any) -> ComplaintReceived:
+    fields: dict[str, Any] = {
+        "event_id": uuid.uuid4(),
+        "occurred_at": datetime.now(UTC),
+        "source": "web-shop",
+        "complaint_id": complaint_id or f"C-{uuid.uuid4().hex[:10]}",
+        "customer": Customer(id="CUST-88123", name="Ada Example", email="ada@example.com"),
+        "product": Product(sku="KET-200", name="Electric kettle", lot="L2026-41"),
+        "channel": Channel.WEB,
+        "summary": "Kettle switch does not turn off when the water boils",
+        "description": "It kept boiling until I unplugged it.",
+    }
+    fields.update(changes)
+    return ComplaintReceived(**fields)
+
+
+class Harness:
+    """Start complaints, send decisions, read state, audit entries and status events."""
+
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        task_queue: str,
+        audit_log: AuditLog,
+        publisher: RecordingPublisher,
+        policy: DeadlinePolicy,
+    ) -> None:
+        self.env = env
+        self.policy = policy
+        self.started: list[str] = []
+        self.client: Client = env.client
+        self.task_queue = task_queue
+        self.audit_log = audit_log
+        self.publisher = publisher
+
+    def worker(self, executor: ThreadPoolExecutor, **options: Any) -> Worker:
+        """A worker with the real audit and policy activities and the recording publisher."""
+        return Worker(
+            self.client,
+            task_queue=self.task_queue,
+            workflows=WORKFLOWS,
+            activities=[
+                AuditActivities(self.audit_log).record_audit_entry,
+                self.publisher.publish_status_event,
+                PolicyActivities(self.policy).load_deadline_policy,
+            ],
+            activity_executor=executor,
+            **options,
+        )
+
+    async def start(self, **changes: Any) -> WorkflowHandle[ComplaintWorkflow, ComplaintState]:
+        received = complaint(**changes)
+        await start_complaint(self.client, self.task_queue, received)
+        self.started.append(received.complaint_id)
+        handle = self.client.get_workflow_handle_for(ComplaintWorkflow.run, received.complaint_id)
+        entries = 2 if self.policy.auto_acknowledge else 1  # received (+ acknowledged)
+        await self.wait_for(handle, lambda s: len(s.history) >= entries)
+        return handle
+
+    async def terminate_running(self) -> None:
+        """A workflow left without its worker would hold the shared server's clock still.
+
+        The test server also keeps its clock locked for good when a workflow is terminated
+        while a workflow task or activity of it runs, so wait for quiet first."""
+        for workflow_id in self.started:
+            await self.quiet(workflow_id)
+            try:
+                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
+            except RPCError as exc:
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+
+    async def quiet(self, workflow_id: str) -> None:
+        quiet_polls = 0
+        for _ in range(500):
+            description = await self.client.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self.client.namespace,
+                    execution=WorkflowExecution(workflow_id=workflow_id),
+                )
+            )
+            busy = bool(description.pending_activities) or description.HasField(
+                "pending_workflow_task"
+            )
+            quiet_polls = 0 if busy else quiet_polls + 1
+            if quiet_polls >= 3:
+                return
+            await asyncio.sleep(0.03)
+
+    async def wait_for(self, handle: WorkflowHandle[Any, Any], until: Any) -> ComplaintState:
+        """Poll the query until the workflow has caught up (no time passes meanwhile)."""
+        for _ in range(200):
+            state = await handle.query(ComplaintWorkflow.current_state)
+            if until(state):
+                return state
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"condition never held; last state: {state.status}")
+
+    async def state(self, handle: WorkflowHandle[Any, Any]) -> ComplaintState:
+        return await handle.query(ComplaintWorkflow.current_state)
+
+    async def result(self, handle: WorkflowHandle[Any, ComplaintState]) -> ComplaintState:
+        """Skip past the retention period of a closed or rejected case; its workflow ends."""
+        await self.env.sleep(self.policy.retention_after_close + timedelta(days=1))
+        return await handle.result()
+
+    async def record(self, handle: WorkflowHandle[Any, Any], name: str) -> None:
+        """Save a finished workflow's history for the replay test, when asked to.
+
+        `CLOSELOOP_RECORD_HISTORIES=1 pytest tests/workflows` rewrites the files; do it only
+        for a deliberate, `workflow.patched`-guarded change or a new path to cover."""
+        if os.environ.get("CLOSELOOP_RECORD_HISTORIES") != "1":
+            return
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def skip(self, duration: timedelta) -> None:
+        await self.env.sleep(duration)
+
+    def entries(self, complaint_id: str) -> list[AuditEntry]:
+        return self.audit_log.entries(EntryFilter(complaint_id=complaint_id))
+
+    def entry_types(self, complaint_id: str) -> list[str]:
+        return [entry.entry_type for entry in self.entries(complaint_id)]
+
+    def events(self, complaint_id: str) -> list[ComplaintStatusEvent]:
+        return self.publisher.for_complaint(complaint_id)
+
+    async def refused(self, handle: WorkflowHandle[Any, Any], update: Any, request: Any) -> str:
+        """Send an illegal decision; assert it left no trace; return the refusal's reason."""
+        complaint_id = handle.id
+        before = len(self.entries(complaint_id))
+        update_id = f"refused-{uuid.uuid4()}"
+        with pytest.raises(WorkflowUpdateFailedError) as raised:
+            await handle.execute_update(update, request, id=update_id)
+        history = await handle.fetch_history()
+        update_events = {
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
+        }
+        traces = [
+            event
+            for event in history.events
+            if event.event_type in update_events and update_id in str(event)
+        ]
+        assert traces == [], f"refused update {update_id} left history events: {traces}"
+        assert len(self.entries(complaint_id)) == before, "refused update wrote to the audit log"
+        cause = raised.value.cause
+        return str(getattr(cause, "message", cause))
+
+
+@pytest.fixture(scope="session")
+async def search_attributes_registered(time_skipping_env: WorkflowEnvironment) -> None:
+    """The test server does not list search attributes, but it does add them."""
+    request = AddSearchAttributesRequest(
+        namespace=time_skipping_env.client.namespace,
+        search_attributes={
+            key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+            for key in search_attributes.ALL
+        },
+    )
+    try:
+        await time_skipping_env.client.operator_service.add_search_attributes(request)
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise
+
+
+@pytest.fixture
+def policy() -> DeadlinePolicy:
+    """The deadline policy the worker hands to new complaints; tests may override it."""
+    return DeadlinePolicy()
+
+
+@pytest.fixture
+async def detached_harness(
+    time_skipping_env: WorkflowEnvironment,
+    search_attributes_registered: None,
+    sqlite_url: str,
+    policy: DeadlinePolicy,
+) -> AsyncIterator[Harness]:
+    """A harness whose test runs its own workers (`harness.worker(executor)`)."""
+    audit_log = AuditLog.from_url(sqlite_url)
+    task_queue = f"complaints-{uuid.uuid4().hex[:8]}"
+    yield Harness(time_skipping_env, task_queue, audit_log, RecordingPublisher(), policy)
+    audit_log.engine.dispose()
+
+
+@pytest.fixture
+async def harness(detached_harness: Harness) -> AsyncIterator[Harness]:
+    """A harness with a worker running for the whole test."""
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with detached_harness.worker(executor):
+            try:
+                yield detached_harness
+            finally:
+                await detached_harness.terminate_running()
+
+
+class Make:
+    """Realistic decision inputs; every field can be overridden."""
+
+    handler, manager, owner, verifier = HANDLER, MANAGER, OWNER, VERIFIER
+
+    @staticmethod
+    def triage(**changes: Any) -> TriageInput:
+        fields: dict[str, Any] = {
+            "actor": HANDLER,
+            "comment": "Overheating risk",
+            "severity": Severity.HIGH,
+            "category": "product-safety",
+            "risk_rationale": "Continuous boiling can overheat the base",
+            "assignee": HANDLER.id,
+            "reportable": False,
+            "reportable_justification": "No injury, no malfunction likely to cause one",
+        }
+        return TriageInput(**{**fields, **changes})
+
+    @staticmethod
+    def investigate(**changes: Any) -> InvestigateInput:
+        fields: dict[str, Any] = {
+            "actor": HANDLER,
+            "method": InvestigationMethod.FIVE_WHYS,
+            "root_causes": ["Thermostat bimetal strip out of tolerance (supplier lot 41)"],
+            "contributing_factors": ["Incoming inspection samples 1 in 500"],
+            "evidence": ["lab://reports/LR-2207"],
+        }
+        return InvestigateInput(**{**fields, **changes})
+
+    @staticmethod
+    def action(action_id: str, due_at: datetime, **changes: Any) -> CapaActionPlan:
+        fields: dict[str, Any] = {
+            "id": action_id,
+            "description": f"Action {action_id}",
+            "kind": CapaKind.CORRECTIVE,
+            "owner": OWNER.id,
+            "due_at": due_at,
+        }
+        return CapaActionPlan(**{**fields, **changes})
+
+    @staticmethod
+    def plan(*actions: CapaActionPlan, **changes: Any) -> PlanCapaInput:
+        return PlanCapaInput(**{"actor": MANAGER, "actions": list(actions), **changes})
+
+    @staticmethod
+    def complete(action_id: str, **changes: Any) -> CompleteActionInput:
+        fields: dict[str, Any] = {
+            "actor": OWNER,
+            "action_id": action_id,
+            "evidence": [f"erp://ncr/{action_id}"],
+            "summary": "Done",
+        }
+        return CompleteActionInput(**{**fields, **changes})
+
+    @staticmethod
+    def verify(**changes: Any) -> VerifyInput:
+        fields: dict[str, Any] = {
+            "actor": VERIFIER,
+            "effective": True,
+            "evidence": ["qms://audit/VE-19"],
+        }
+        return VerifyInput(**{**fields, **changes})
+
+    @staticmethod
+    def close(**changes: Any) -> CloseInput:
+        fields: dict[str, Any] = {
+            "actor": MANAGER,
+            "customer_response": "We replaced your kettle and fixed the cause.",
+        }
+        return CloseInput(**{**fields, **changes})
+
+
+@pytest.fixture
+def make() -> Make:
+    return Make()

@@ -1,0 +1,201 @@
+"""The lifecycle table, the rules and the deadline bookkeeping, without Temporal."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio import workflow
+
+from schemas.complaint_state import ComplaintState, ComplaintStatus, Signed
+from schemas.deadlines import DeadlinePolicy
+from schemas.decisions import (
+    CUSTOMER_ACTIVITY_SIGNAL,
+    STATE_QUERY,
+    Actor,
+    DeadlineStage,
+    Decision,
+    InvestigateInput,
+    RecordSurveyInput,
+    RejectInput,
+    Severity,
+    TriageInput,
+)
+from schemas.events import Channel, ComplaintReceived, Customer, Product
+from workflows import deadlines, lifecycle
+from workflows.complaint import ComplaintWorkflow
+from workflows.rules import Refused
+from workflows.rules.registry import LOGIC, allowed_decisions, judge
+from workflows.signature import state_hash
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+ACTOR = Actor(id="qe.smith", name="Sam Smith")
+
+
+def new_state(**changes) -> ComplaintState:
+    complaint = ComplaintReceived(
+        event_id=uuid.uuid4(),
+        occurred_at=NOW,
+        source="web-shop",
+        complaint_id="C-1",
+        customer=Customer(id="CUST-1"),
+        product=Product(sku="KET-200"),
+        channel=Channel.WEB,
+        summary="Switch does not turn off",
+        description="",
+    )
+    fields = {
+        "complaint_id": "C-1",
+        "status": ComplaintStatus.ACKNOWLEDGED,
+        "complaint": complaint,
+        "received_at": NOW,
+    }
+    return ComplaintState(**{**fields, **changes})
+
+
+def triage(**changes) -> TriageInput:
+    fields = {
+        "actor": ACTOR,
+        "severity": Severity.HIGH,
+        "category": "safety",
+        "risk_rationale": "r",
+        "assignee": "qe.smith",
+        "reportable": False,
+        "reportable_justification": "j",
+    }
+    return TriageInput(**{**fields, **changes})
+
+
+def due(state: ComplaintState, stage: DeadlineStage) -> datetime:
+    deadline = state.active_deadline(stage)
+    assert deadline is not None, f"no open {stage} deadline"
+    return deadline.due_at
+
+
+def signed(at: datetime = NOW) -> Signed:
+    return Signed(by=ACTOR, at=at)
+
+
+def test_every_decision_is_an_update_with_a_validator():
+    definition = workflow._Definition.from_class(ComplaintWorkflow)
+    assert definition is not None
+    assert set(definition.updates) == {d.value for d in Decision}
+    assert all(update.validator is not None for update in definition.updates.values())
+    assert CUSTOMER_ACTIVITY_SIGNAL in definition.signals
+    assert STATE_QUERY in definition.queries
+    assert set(LOGIC) == set(Decision) == set(lifecycle.RULES)
+
+
+def test_the_lifecycle_table():
+    assert lifecycle.allowed_in(ComplaintStatus.RECEIVED)[0] is Decision.ACKNOWLEDGE
+    assert Decision.CLOSE in lifecycle.allowed_in(ComplaintStatus.VERIFYING)
+    for status in lifecycle.TERMINAL_STATES:
+        assert not lifecycle.is_allowed(Decision.TRIAGE, status)
+        assert lifecycle.is_allowed(Decision.RECORD_SURVEY, status)
+    assert lifecycle.allowed_in(ComplaintStatus.REJECTED) == [
+        Decision.ADD_INFORMATION,
+        Decision.RECORD_SURVEY,
+    ]
+    assert lifecycle.is_allowed(Decision.REOPEN, ComplaintStatus.CLOSED)
+    entry_types = [rule.entry_type for rule in lifecycle.RULES.values()]
+    assert len(set(entry_types)) == len(entry_types)
+    assert all(len(name) <= 64 for name in entry_types)  # the audit log's limit
+
+
+def test_refusal_names_the_state_and_the_allowed_decisions():
+    state = new_state()
+    with pytest.raises(Refused) as refused:
+        judge(
+            state,
+            Decision.INVESTIGATE,
+            InvestigateInput(actor=ACTOR, method="five_whys", root_causes=["x"]),
+            NOW,
+        )
+    assert str(refused.value) == (
+        "complaint C-1 is acknowledged; investigate is not allowed; allowed decisions: "
+        "triage, extend, reject, add_information, record_survey"
+    )
+
+
+def test_triage_opens_the_deadlines_of_its_severity():
+    state = new_state()
+    LOGIC[Decision.TRIAGE].apply(
+        state, triage(reportable=True, severity=Severity.CRITICAL), signed()
+    )
+    assert state.status is ComplaintStatus.TRIAGED
+    policy = DeadlinePolicy()
+    assert due(state, DeadlineStage.INVESTIGATION) == NOW + policy.investigation.critical
+    assert due(state, DeadlineStage.CLOSURE) == NOW + policy.closure.critical
+    assert due(state, DeadlineStage.REGULATOR_REPORT) == NOW + timedelta(days=2)
+    next_due = deadlines.next_due(state)
+    assert next_due is not None and next_due.what == "report to the regulator"
+
+    # Re-triage to low severity and not reportable: dues recomputed, regulator clock stops.
+    later = NOW + timedelta(hours=5)
+    LOGIC[Decision.TRIAGE].apply(state, triage(severity=Severity.LOW), signed(later))
+    assert due(state, DeadlineStage.INVESTIGATION) == NOW + timedelta(days=30)
+    assert state.active_deadline(DeadlineStage.REGULATOR_REPORT) is None
+    assert state.status is ComplaintStatus.TRIAGED
+
+
+def test_next_to_escalate_skips_escalated_deadlines():
+    state = new_state()
+    LOGIC[Decision.TRIAGE].apply(state, triage(), signed())
+    first = deadlines.next_to_escalate(state)
+    assert first is not None and first.stage is DeadlineStage.INVESTIGATION
+    first.escalated_at = first.due_at
+    second = deadlines.next_to_escalate(state)
+    assert second is not None and second.stage is DeadlineStage.CLOSURE
+    assert deadlines.is_overdue(state)
+    deadlines.meet(state, DeadlineStage.INVESTIGATION, at=NOW + timedelta(days=16))
+    assert not deadlines.is_overdue(state)
+
+
+def test_allowed_decisions_consider_what_the_rules_need():
+    state = new_state()
+    LOGIC[Decision.TRIAGE].apply(state, triage(), signed())
+    LOGIC[Decision.INVESTIGATE].apply(
+        state,
+        InvestigateInput(actor=ACTOR, method="fishbone", root_causes=["x"], final=False),
+        signed(),
+    )
+    allowed = allowed_decisions(state, NOW)
+    assert Decision.PLAN_CAPA not in allowed and Decision.CLOSE not in allowed
+    LOGIC[Decision.INVESTIGATE].apply(
+        state,
+        InvestigateInput(actor=ACTOR, method="fishbone", root_causes=["x"], capa_needed=False),
+        signed(),
+    )
+    allowed = allowed_decisions(state, NOW)
+    assert Decision.PLAN_CAPA in allowed and Decision.CLOSE in allowed
+
+
+def test_reject_cancels_every_deadline():
+    state = new_state()
+    LOGIC[Decision.TRIAGE].apply(state, triage(reportable=True), signed())
+    LOGIC[Decision.REJECT].apply(
+        state,
+        RejectInput(actor=ACTOR, reason="not_a_complaint", explanation="A question"),
+        signed(),
+    )
+    assert state.status is ComplaintStatus.REJECTED
+    assert all(d.resolution == "cancelled" for d in state.deadlines)
+    assert deadlines.next_due(state) is None
+
+
+def test_state_hash_is_stable_and_covers_the_state():
+    state = new_state()
+    assert state_hash(state) == state_hash(state.model_copy(deep=True))
+    derived = state.model_copy(update={"allowed_decisions": [Decision.TRIAGE], "state_hash": "x"})
+    assert state_hash(derived) == state_hash(state)
+    LOGIC[Decision.RECORD_SURVEY].apply(state, RecordSurveyInput(actor=ACTOR, csat=5), signed())
+    assert state_hash(state) != state_hash(new_state())
+
+
+def test_deadline_policy_overrides_one_severity():
+    policy = DeadlinePolicy.model_validate({"investigation": {"high": "P10D"}, "triage": "PT12H"})
+    assert policy.investigation.high == timedelta(days=10)
+    assert policy.investigation.critical == timedelta(days=5)
+    assert policy.triage == timedelta(hours=12)
+    assert policy.regulator_report.for_severity(Severity.CRITICAL) == timedelta(days=2)

@@ -1,0 +1,131 @@
+"""Durable deadlines: wait for the next decision, and when a deadline passes first, mark the
+complaint overdue, write the escalation to the audit log, publish it, and keep waiting.
+
+A deadline is a Temporal timer (`wait_condition` with a timeout), so it survives worker
+and server restarts. Nothing here ever drops a case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.capa_action import CapaActionOverdue
+    from schemas.complaint_state import ComplaintState, ComplaintStatus
+    from schemas.decisions import DeadlineStage
+    from schemas.status_event import Escalation
+    from workflows import deadlines, lifecycle
+    from workflows.case_file import CaseFile, Entry
+    from workflows.retries import SYSTEM_ACTOR
+
+
+async def keep_deadlines(case: CaseFile) -> None:
+    """Returns when a closed or rejected case has stayed so for the retention period."""
+    while True:
+        version = case.version
+        if case.state.status in lifecycle.TERMINAL_STATES:
+            remaining = retention_ends(case.state) - workflow.now()
+            if remaining <= timedelta(0):
+                return
+            try:
+                await workflow.wait_condition(
+                    case.changed_since(version),
+                    timeout=remaining,
+                    timeout_summary="retention after closure",
+                )
+            except TimeoutError:
+                if case.state.status in lifecycle.TERMINAL_STATES:
+                    return
+            continue
+        deadline = deadlines.next_to_escalate(case.state)
+        if deadline is None:
+            await workflow.wait_condition(case.changed_since(version))
+            continue
+        remaining = deadline.due_at - workflow.now()
+        if remaining > timedelta(0):
+            try:
+                await workflow.wait_condition(
+                    case.changed_since(version),
+                    timeout=remaining,
+                    timeout_summary=f"{deadline.stage} due",
+                )
+                continue
+            except TimeoutError:
+                pass
+        async with case.lock:
+            await escalate(case, deadline.stage)
+
+
+def retention_ends(state: ComplaintState) -> datetime:
+    ended = state.closure if state.status is ComplaintStatus.CLOSED else None
+    ended_at = ended.at if ended else (state.rejection or state.history[-1]).at
+    return ended_at + state.policy.retention_after_close
+
+
+async def escalate(case: CaseFile, stage: DeadlineStage) -> None:
+    """Mark the complaint overdue, audit and publish the escalation; keep the case open."""
+    now = workflow.now()
+    current = case.state.active_deadline(stage)
+    if current is None or current.escalated_at is not None or current.due_at > now:
+        return  # met, moved or escalated while we waited for the lock
+    candidate = case.draft()
+    deadline = candidate.active_deadline(stage)
+    assert deadline is not None
+    deadline.escalated_at = now
+    description = f"{deadlines.STAGE_LABELS[stage]} was due {deadline.due_at:%Y-%m-%d %H:%M} UTC"
+    await case.commit(
+        candidate,
+        Entry(
+            entry_type="complaint.escalated",
+            key=(
+                f"{candidate.complaint_id}:escalation:{stage}:{deadline.loop}:"
+                f"{deadline.due_at.isoformat()}"
+            ),
+            actor=SYSTEM_ACTOR,
+            what=f"Escalated: {description}",
+            data={
+                "stage": stage.value,
+                "due_at": deadline.due_at.isoformat(),
+                "opened_at": deadline.opened_at.isoformat(),
+                "loop": deadline.loop,
+                "status": candidate.status.value,
+                "severity": candidate.severity.value if candidate.severity else None,
+                "assignee": candidate.assignee,
+            },
+            escalation=Escalation(
+                stage=stage.value, due_at=deadline.due_at, description=description
+            ),
+        ),
+        now,
+    )
+
+
+async def mark_action_overdue(case: CaseFile, notice: CapaActionOverdue) -> None:
+    """A CAPA child's due date passed (the child wrote the audit entry): mark and publish."""
+    action = case.state.action(notice.action_id)
+    if action is None or action.completed is not None or action.due_at != notice.due_at:
+        return  # completed or moved meanwhile: nothing is overdue
+    candidate = case.draft()
+    marked = candidate.action(notice.action_id)
+    assert marked is not None
+    marked.overdue = True
+    description = f"CAPA action {action.id} was due {action.due_at:%Y-%m-%d %H:%M} UTC"
+    await case.commit(
+        candidate,
+        Entry(
+            entry_type="capa.action_overdue",
+            key="",
+            actor=SYSTEM_ACTOR,
+            what=f"Escalated: {description} ({action.owner})",
+            escalation=Escalation(
+                stage="capa_action",
+                due_at=action.due_at,
+                action_id=action.id,
+                description=description,
+            ),
+            audit_seq=notice.audit_seq,
+        ),
+        workflow.now(),
+    )

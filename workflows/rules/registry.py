@@ -1,0 +1,57 @@
+"""Which `Logic` decides each `Decision`, and the judgment the validators share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from schemas.complaint_state import ComplaintState
+from schemas.decisions import Decision, DecisionInput
+from workflows import lifecycle
+from workflows.rules import Logic, Refused, capa, closure, intake, investigation
+from workflows.signature import state_hash
+
+LOGIC: dict[Decision, Logic[Any]] = {
+    Decision.ACKNOWLEDGE: intake.ACKNOWLEDGE,
+    Decision.TRIAGE: intake.TRIAGE,
+    Decision.INVESTIGATE: investigation.INVESTIGATE,
+    Decision.DECLINE_INVESTIGATION: investigation.DECLINE_INVESTIGATION,
+    Decision.PLAN_CAPA: capa.PLAN_CAPA,
+    Decision.RECORD_ACTION_PROGRESS: capa.RECORD_ACTION_PROGRESS,
+    Decision.COMPLETE_ACTION: capa.COMPLETE_ACTION,
+    Decision.EXTEND: capa.EXTEND,
+    Decision.VERIFY: closure.VERIFY,
+    Decision.CLOSE: closure.CLOSE,
+    Decision.REJECT: intake.REJECT,
+    Decision.REOPEN: closure.REOPEN,
+    Decision.ADD_INFORMATION: intake.ADD_INFORMATION,
+    Decision.RECORD_SURVEY: intake.RECORD_SURVEY,
+    Decision.RECORD_REGULATORY_REPORT: intake.RECORD_REGULATORY_REPORT,
+}
+
+
+def allowed_decisions(state: ComplaintState, now: datetime) -> list[Decision]:
+    """What may be decided now: allowed by the lifecycle table and ready by the rules."""
+    return [d for d in lifecycle.allowed_in(state.status) if LOGIC[d].ready(state, now) is None]
+
+
+def judge(state: ComplaintState, decision: Decision, request: DecisionInput, now: datetime) -> None:
+    """Raise `Refused` with a message for people unless `decision` may be made now."""
+    where = f"complaint {state.complaint_id} is {state.status}"
+    allowed = ", ".join(allowed_decisions(state, now)) or "none"
+    if not lifecycle.is_allowed(decision, state.status):
+        raise Refused(f"{where}; {decision} is not allowed; allowed decisions: {allowed}")
+    logic = LOGIC[decision]
+    missing = logic.ready(state, now)
+    if missing is not None:
+        raise Refused(f"{where}: {decision} needs {missing}; allowed decisions: {allowed}")
+    expected = request.expected_state_hash
+    if expected is not None and expected != state_hash(state):
+        raise Refused(
+            f"{where}: the complaint changed since state {expected[:12]} was reviewed; "
+            "review the current state and decide again"
+        )
+    try:
+        logic.check(state, request, now)
+    except Refused as refused:
+        raise Refused(f"{where}: {decision} refused: {refused}") from None

@@ -96,9 +96,13 @@ def venv_binary(name: str) -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server: days of SLA timers run in milliseconds."""
+    """Temporal's time-skipping test server: days of SLA timers run in milliseconds.
+
+    One per test module: a workflow left busy by one module (terminated mid-task) can hold
+    the server's clock locked, and must not stall the timers of the next module.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=venv_binary("temporal-test-server"),

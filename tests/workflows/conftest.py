@@ -233,7 +233,7 @@ class Harness:
         return str(getattr(cause, "message", cause))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def search_attributes_registered(time_skipping_env: WorkflowEnvironment) -> None:
     """The test server does not list search attributes, but it does add them."""
     request = AddSearchAttributesRequest(

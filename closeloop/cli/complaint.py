@@ -91,7 +91,3 @@ def show(complaint_id: str, as_json: bool) -> None:
 
 for command in COMMANDS:
     complaint.add_command(command)
-
-
-def register(main: click.Group) -> None:
-    main.add_command(complaint)

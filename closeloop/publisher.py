@@ -62,6 +62,11 @@ def message_key(event: dict[str, Any]) -> bytes | None:
     return complaint_id.encode("utf-8") if isinstance(complaint_id, str) else None
 
 
+def contract_headers(topic: str) -> list[tuple[str, bytes]]:
+    """The optional headers of the contract: what the value is, and which schema it follows."""
+    return [("content-type", b"application/json"), ("schema", topic.encode("utf-8"))]
+
+
 def publish(bootstrap: str, topic: str, events: Iterable[dict[str, Any]]) -> int:
     """Send every event keyed by complaint id, wait for the broker's acks, return the count."""
     producer = KafkaProducer(
@@ -71,7 +76,11 @@ def publish(bootstrap: str, topic: str, events: Iterable[dict[str, Any]]) -> int
         value_serializer=lambda value: json.dumps(value, ensure_ascii=False).encode("utf-8"),
     )
     try:
-        futures = [producer.send(topic, key=message_key(event), value=event) for event in events]
+        headers = contract_headers(topic)
+        futures = [
+            producer.send(topic, key=message_key(event), value=event, headers=headers)
+            for event in events
+        ]
         producer.flush()
         for future in futures:
             future.get(timeout=30)

@@ -1,19 +1,59 @@
-"""Loading the JSON Schemas that define each topic's contract."""
+"""Loading the JSON Schemas that define each topic's contract, and the models that mirror them.
+
+Two details make our validator agree with the pydantic models and with validators in other
+languages, which is what upstream teams will use:
+
+- `pattern` is matched as ECMA-262 does: `$` at the end of a pattern means the end of the
+  text (Python's `re` would also accept a trailing newline before it);
+- `format: date-time` is checked (RFC 3339 with an offset), not only annotated.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from pydantic import TypeAdapter
 
 SCHEMA_DIR = Path(__file__).resolve().parent
+SCHEMA_SUFFIX = ".schema.json"
+
+# The Python model of each topic, as "module:attribute" (a BaseModel or a TypeAdapter), so
+# `tests/schemas` can prove that the two agree without importing every model up front.
+MODELS: dict[str, str] = {
+    "complaints.received.v1": "schemas.events:ComplaintReceived",
+    "complaints.updates.v1": "schemas.events:UPDATE_EVENT",
+    "complaints.dlq.v1": "schemas.dead_letter:DeadLetter",
+    "complaints.status.v1": "schemas.status_event:ComplaintStatusEvent",
+    "audit.checkpoints.v1": "schemas.audit_checkpoint:AuditCheckpointEvent",
+}
+# A schema may name its model itself, which wins over the table above.
+MODEL_KEYWORD = "x-python-model"
+# Validation context for input judged against the contract (see schemas.events).
+CONTRACT: dict[str, Any] = {"contract": True}
+
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+UUID_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
+)
 
 
 def schema_path(topic: str) -> Path:
-    return SCHEMA_DIR / f"{topic}.schema.json"
+    return SCHEMA_DIR / f"{topic}{SCHEMA_SUFFIX}"
+
+
+def topics_with_schemas() -> list[str]:
+    """Every topic that has a schema in this folder, whoever wrote it."""
+    return sorted(p.name.removesuffix(SCHEMA_SUFFIX) for p in SCHEMA_DIR.glob(f"*{SCHEMA_SUFFIX}"))
 
 
 @cache
@@ -25,10 +65,100 @@ def load_schema(topic: str) -> dict[str, Any]:
 
 
 @cache
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema pattern as ECMA-262 reads it: a final `$` is the end of the text."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def matches(pattern: str, text: str) -> bool:
+    return compile_pattern(pattern).search(text) is not None
+
+
+def is_rfc3339(text: str) -> bool:
+    """RFC 3339 date-time with an offset that is also a real date and time."""
+    if not RFC3339.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_uuid_text(text: str) -> bool:
+    return UUID_TEXT.fullmatch(text) is not None
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not matches(pattern, instance):
+        yield ValidationError(f"does not match {pattern!r}")
+
+
+_ContractValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+FORMAT_CHECKER = FormatChecker()
+FORMAT_CHECKER.checks("date-time")(lambda value: not isinstance(value, str) or is_rfc3339(value))
+
+
+@cache
 def validator_for(topic: str) -> Draft202012Validator:
     """A validator that also checks `format` (uuid, date-time), which 2020-12 only annotates."""
-    return Draft202012Validator(load_schema(topic), format_checker=FormatChecker())
+    validator: Draft202012Validator = _ContractValidator(
+        load_schema(topic), format_checker=FORMAT_CHECKER
+    )
+    return validator
+
+
+@cache
+def branch_validators(topic: str, discriminator: str = "event_type") -> dict[str, Any]:
+    """For a schema that is a `oneOf` of `$ref`s each fixing `discriminator` with `const`:
+    one validator per discriminator value, so an error names the field of *that* type.
+
+    Empty for schemas without such a `oneOf`.
+    """
+    schema = load_schema(topic)
+    defs = schema.get("$defs", {})
+    branches: dict[str, Any] = {}
+    for option in schema.get("oneOf", []):
+        ref = option.get("$ref", "") if isinstance(option, dict) else ""
+        if not ref.startswith("#/$defs/"):
+            return {}
+        branch = defs.get(ref.removeprefix("#/$defs/"), {})
+        const = branch.get("properties", {}).get(discriminator, {}).get("const")
+        if not isinstance(const, str):
+            return {}
+        wrapper = {"$schema": schema.get("$schema"), "$ref": ref, "$defs": defs}
+        branches[const] = _ContractValidator(wrapper, format_checker=FORMAT_CHECKER)
+    return branches
 
 
 def examples_dir(topic: str) -> Path:
     return SCHEMA_DIR / "examples" / topic
+
+
+def invalid_dir(topic: str) -> Path:
+    """Documents that break the contract: each file is `{"why", "field", "document"}`, where
+    `field` is what the decoder must name (see `invalid/README.md`)."""
+    return SCHEMA_DIR / "invalid" / topic
+
+
+def model_reference(topic: str) -> str | None:
+    ref = load_schema(topic).get(MODEL_KEYWORD)
+    return ref if isinstance(ref, str) else MODELS.get(topic)
+
+
+def model_adapter(topic: str) -> TypeAdapter[Any]:
+    """A TypeAdapter for the topic's Python model; LookupError when there is none yet."""
+    ref = model_reference(topic)
+    if ref is None:
+        raise LookupError(f"no Python model registered for {topic} (see schemas.contract.MODELS)")
+    module_name, _, attribute = ref.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise LookupError(f"the model {ref} for {topic} cannot be imported: {exc}") from None
+    return target if isinstance(target, TypeAdapter) else TypeAdapter(target)

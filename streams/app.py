@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 
 from closeloop.settings import Settings
+from streams.faust_fixes import exclude_fetched_message_from_gap
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -14,6 +15,7 @@ def create_app(settings: Settings) -> faust.App:
     - no leader topic and in-memory tables: faust keeps no state of its own;
     - session and rebalance timeouts short enough that a restarted processor rejoins quickly.
     """
+    exclude_fetched_message_from_gap()
     host, port = settings.kafka_host_port
     return faust.App(
         settings.stream_app_id,

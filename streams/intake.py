@@ -1,22 +1,27 @@
 """complaints.received.v1 -> one ComplaintWorkflow per complaint id.
 
-faust acks an event when the agent moves on to the next one, so awaiting Temporal inside
-the loop commits an offset only after Temporal accepted the start (invariant 2). Nothing
-may escape the loop: faust would ack the event that raised, and lose it.
+An event is acked (its offset becomes committable) only after `handle_received` returned,
+that is after Temporal accepted the start or the dead letter is durable (invariant 2).
+Nothing may escape the handler: anything unexpected is dead-lettered as `internal` with the
+original bytes, and transient Temporal trouble is retried inside, forever, never
+dead-lettered.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-import faust
 import structlog
 from temporalio.client import Client
 
 from closeloop.complaints import StartOutcome, start_complaint
-from schemas import topics
+from schemas.dead_letter import DeadLetterKind
 from schemas.decoding import InvalidEvent, decode_complaint_received
-from streams.dead_letters import DeadLetterWriter
+from schemas.events import ComplaintReceived
+from streams.dead_letters import DeadLetterSink
+from streams.dedupe import RecentEvents
+from streams.messages import Outcome, SourceMessage
 from streams.temporal_retry import retry_transient
 
 log = structlog.get_logger(__name__)
@@ -24,51 +29,90 @@ log = structlog.get_logger(__name__)
 ClientFactory = Callable[[], Awaitable[Client]]
 
 
-def register_intake(
-    app: faust.App, client_factory: ClientFactory, task_queue: str, dead_letters: DeadLetterWriter
-) -> faust.types.AgentT:
-    """Attach the intake agent to `app` (concurrency 1: order per partition is kept)."""
-    source = app.topic(topics.COMPLAINTS_RECEIVED, key_type=bytes, value_type=bytes)
+class IntakeTarget(Protocol):
+    """Starts a complaint's workflow; retries transient trouble itself, raises refusals."""
 
-    async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[StartOutcome | None]:
-        async for event in stream.events():
-            yield await handle_received(event.message, client_factory, task_queue, dead_letters)
+    async def start(self, complaint: ComplaintReceived) -> StartOutcome: ...
 
-    return app.agent(source, name="complaint-intake", concurrency=1)(intake)
+
+class TemporalIntake:
+    def __init__(self, client_factory: ClientFactory, task_queue: str) -> None:
+        self._client_factory = client_factory
+        self._task_queue = task_queue
+
+    async def start(self, complaint: ComplaintReceived) -> StartOutcome:
+        async def start() -> StartOutcome:
+            client = await self._client_factory()
+            return await start_complaint(client, self._task_queue, complaint)
+
+        return await retry_transient(
+            start, what="start workflow", log_context={"complaint_id": complaint.complaint_id}
+        )
 
 
 async def handle_received(
-    message: faust.types.Message,
-    client_factory: ClientFactory,
-    task_queue: str,
-    dead_letters: DeadLetterWriter,
-) -> StartOutcome | None:
-    """Start the workflow for one message, or dead-letter it; never raise."""
+    message: SourceMessage,
+    target: IntakeTarget,
+    dead_letters: DeadLetterSink,
+    recent: RecentEvents | None = None,
+) -> Outcome:
+    """Start the workflow for one message, or dead-letter it; never raises."""
     try:
-        complaint = decode_complaint_received(message.value or b"", message.key)
+        return await _handle(message, target, dead_letters, recent)
+    except Exception as exc:
+        return await dead_letter_internal(message, exc, dead_letters)
+
+
+async def _handle(
+    message: SourceMessage,
+    target: IntakeTarget,
+    dead_letters: DeadLetterSink,
+    recent: RecentEvents | None,
+) -> Outcome:
+    try:
+        complaint = decode_complaint_received(message.value or b"", message.key, message.headers)
     except InvalidEvent as invalid:
-        await dead_letters.write(message, invalid)
-        return None
-    context = {"complaint_id": complaint.complaint_id, "workflow_id": complaint.complaint_id}
-
-    async def start() -> StartOutcome:
-        return await start_complaint(await client_factory(), task_queue, complaint)
-
+        await dead_letters.write(message, invalid, DeadLetterKind.INVALID)
+        return Outcome.DEAD_LETTERED
+    seen_key = (message.topic, str(complaint.event_id))
+    context = {
+        "complaint_id": complaint.complaint_id,
+        "event_id": str(complaint.event_id),
+        "partition": message.partition,
+        "offset": message.offset,
+    }
+    if recent is not None and seen_key in recent:
+        log.info("duplicate event skipped", **context)
+        return Outcome.DUPLICATE
     try:
-        outcome = await retry_transient(start, what="start workflow", log_context=context)
+        outcome = await target.start(complaint)
     except Exception as refused:  # permanent: keep the event in the dead letters, move on
+        reason = f"Temporal refused the workflow start: {type(refused).__name__}: {refused}"
         await dead_letters.write(
             message,
-            InvalidEvent("$", f"workflow start failed: {type(refused).__name__}: {refused}"),
-            complaint_id=complaint.complaint_id,
-            event_id=str(complaint.event_id),
+            InvalidEvent("$", reason[:500], str(complaint.event_id), complaint.complaint_id),
+            DeadLetterKind.INTERNAL,
         )
-        return None
-    log.info(
-        "complaint workflow started" if outcome is StartOutcome.STARTED else "duplicate intake",
-        event_id=str(complaint.event_id),
+        return Outcome.DEAD_LETTERED
+    if recent is not None:
+        recent.remember(seen_key)
+    if outcome is StartOutcome.STARTED:
+        log.info("complaint workflow started", **context)
+        return Outcome.STARTED
+    log.info("duplicate intake", **context)
+    return Outcome.DUPLICATE
+
+
+async def dead_letter_internal(
+    message: SourceMessage, error: Exception, dead_letters: DeadLetterSink
+) -> Outcome:
+    """Our bug, not the producer's: keep the bytes so the event can be replayed once fixed."""
+    log.exception(
+        "internal error while handling an event",
+        topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        **context,
     )
-    return outcome
+    reason = f"internal error: {type(error).__name__}; see the stream processor's log"
+    await dead_letters.write(message, InvalidEvent("$", reason), DeadLetterKind.INTERNAL)
+    return Outcome.DEAD_LETTERED

@@ -9,13 +9,20 @@ from temporalio.client import Client
 
 from closeloop.settings import Settings
 from closeloop.temporal import connect
+from streams.agents import register_agents
 from streams.app import create_app
+from streams.config import StreamSettings, load_stream_settings
 from streams.dead_letters import DeadLetterWriter
-from streams.intake import register_intake
+from streams.intake import TemporalIntake
+from streams.routing import TemporalRouter
 
 
 class LazyTemporalClient:
-    """One Temporal client per process, made inside faust's event loop on first use."""
+    """One Temporal client per process, made inside faust's event loop on first use.
+
+    Connecting lazily lets the processor start (and join its consumer group) while Temporal
+    is still down; the first event then waits, retrying, until Temporal answers.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -23,16 +30,24 @@ class LazyTemporalClient:
         self._lock = asyncio.Lock()
 
     async def __call__(self) -> Client:
+        if self._client is not None:
+            return self._client
         async with self._lock:
             if self._client is None:
                 self._client = await connect(self._settings)
             return self._client
 
 
-def build_processor(settings: Settings) -> faust.App:
+def build_processor(settings: Settings, stream_settings: StreamSettings | None = None) -> faust.App:
     app = create_app(settings)
-    dead_letters = DeadLetterWriter(app)
-    register_intake(app, LazyTemporalClient(settings), settings.task_queue, dead_letters)
+    client = LazyTemporalClient(settings)
+    register_agents(
+        app,
+        intake=TemporalIntake(client, settings.task_queue),
+        router=TemporalRouter(client),
+        dead_letters=DeadLetterWriter(app),
+        settings=stream_settings or load_stream_settings(),
+    )
     return app
 
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import structlog
+from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 log = structlog.get_logger(__name__)
@@ -22,13 +23,20 @@ TRANSIENT_CODES = frozenset(
         RPCStatusCode.CANCELLED,
         RPCStatusCode.INTERNAL,
         RPCStatusCode.UNKNOWN,
+        # Expired or missing credentials are an outage of ours, not the event's fault: wait
+        # (and log) until they are fixed rather than dead-letter every event meanwhile.
+        RPCStatusCode.UNAUTHENTICATED,
+        RPCStatusCode.PERMISSION_DENIED,
     }
 )
 
 
 def is_transient(error: BaseException) -> bool:
+    """Unreachable, throttling, timed out or cancelled: try again later, never dead-letter."""
     if isinstance(error, RPCError):
         return error.status in TRANSIENT_CODES
+    if isinstance(error, RPCTimeoutOrCancelledError):  # e.g. an Update's long poll timed out
+        return True
     # The core SDK reports a lost connection as a plain RuntimeError or OSError.
     return isinstance(error, RuntimeError | OSError | asyncio.TimeoutError)
 

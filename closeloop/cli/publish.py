@@ -20,7 +20,13 @@ from schemas.contract import examples_dir
 
 @click.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--example", is_flag=True, help="Send one valid sample complaint.")
+@click.option(
+    "--example",
+    is_flag=True,
+    help="Send one valid sample event: a new complaint, or with --topic "
+    "complaints.updates.v1 --complaint ID a survey response for that complaint.",
+)
+@click.option("--complaint", "complaint_id", help="With --example on the updates topic.")
 @click.option(
     "--cfpb",
     "cfpb_path",
@@ -46,6 +52,7 @@ def publish(
     limit: int | None,
     topic: str,
     no_validate: bool,
+    complaint_id: str | None,
 ) -> None:
     """Publish complaint events to Kafka, keyed by complaint id.
 
@@ -56,7 +63,9 @@ def publish(
     \b
     Examples:
       closeloop publish --example
+      closeloop publish --example --topic complaints.updates.v1 --complaint DEMO-...
       closeloop publish complaints.jsonl
+      closeloop publish --topic complaints.updates.v1 follow-ups.jsonl
       closeloop publish --cfpb ../shared/data/cfpb-complaints.csv --limit 100
     """
     chosen = sum(bool(x) for x in (file, example, cfpb_path))
@@ -64,9 +73,20 @@ def publish(
         raise click.UsageError("give exactly one of FILE, --example or --cfpb")
     if limit is not None and cfpb_path is None:
         raise click.UsageError("--limit goes with --cfpb")
+    updates = topic == topics.COMPLAINTS_UPDATES
+    if example and updates and not complaint_id:
+        raise click.UsageError("--example on the updates topic needs --complaint ID")
+    if complaint_id and not (example and updates):
+        raise click.UsageError("--complaint goes with --example --topic complaints.updates.v1")
+    if cfpb_path is not None and topic != topics.COMPLAINTS_RECEIVED:
+        raise click.UsageError("--cfpb makes complaint.received events: keep the default --topic")
     try:
-        events = _load(file, example, cfpb_path, limit)
-        if not no_validate and topic in (topics.COMPLAINTS_RECEIVED,):
+        if example and updates:
+            assert complaint_id is not None
+            events = [fresh_update_example(complaint_id)]
+        else:
+            events = _load(file, example, cfpb_path, limit)
+        if not no_validate and topic in INPUT_TOPICS:
             from closeloop.publisher import validate_events
 
             validate_events(topic, events)
@@ -82,6 +102,19 @@ def publish(
     ids = sorted({str(event.get("complaint_id")) for event in events})
     shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
     click.echo(f"published {sent} event(s) to {topic} at {settings.kafka_bootstrap}: {shown}")
+
+
+INPUT_TOPICS = (topics.COMPLAINTS_RECEIVED, topics.COMPLAINTS_UPDATES)
+
+
+def fresh_update_example(complaint_id: str) -> dict[str, Any]:
+    """The sample survey response, as a new event for `complaint_id`."""
+    sample = examples_dir(topics.COMPLAINTS_UPDATES) / "survey-responded.json"
+    event: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
+    event["event_id"] = str(uuid.uuid4())
+    event["complaint_id"] = complaint_id
+    event["occurred_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return event
 
 
 def fresh_example() -> dict[str, Any]:
@@ -104,7 +137,11 @@ def _load(
         from closeloop.cfpb import CfpbRowError, read_cfpb
 
         try:
-            return [event.model_dump(mode="json") for event in read_cfpb(cfpb_path, limit)]
+            # exclude_none: the contract has no nulls; an absent optional field is left out.
+            return [
+                event.model_dump(mode="json", exclude_none=True)
+                for event in read_cfpb(cfpb_path, limit)
+            ]
         except CfpbRowError as error:
             raise EventsFileError(str(cfpb_path), str(error)) from None
     assert file is not None

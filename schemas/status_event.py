@@ -10,13 +10,22 @@ complaint's events.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid5
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 from schemas.complaint_state import ComplaintStatus
 from schemas.decisions import Severity
+from schemas.events import EventId, RfcDateTime, SchemaInt, is_contract_input
 
 # Namespace for the deterministic event ids: uuid5(STATUS_EVENT_NAMESPACE, "C-1:7").
 STATUS_EVENT_NAMESPACE = UUID("8a0f7c52-51c5-4b9f-9a0e-2f1c6c3e9d41")
@@ -40,26 +49,35 @@ class EventActor(_Contract):
 
 class EventNextDue(_Contract):
     what: str
-    due_at: AwareDatetime
-    overdue: bool
+    due_at: RfcDateTime
+    overdue: StrictBool
 
 
 class Escalation(_Contract):
     """The deadline that passed: a stage of the complaint, or one CAPA action."""
 
-    stage: str = Field(description="a deadline stage, or 'capa_action'")
-    due_at: AwareDatetime
+    stage: Literal[
+        "acknowledge",
+        "triage",
+        "investigation",
+        "verification",
+        "closure",
+        "regulator_report",
+        "capa_action",
+    ] = Field(description="a deadline stage, or 'capa_action'")
+    due_at: RfcDateTime
     action_id: str | None = None
     description: str
 
 
 class ComplaintStatusEvent(_Contract):
-    event_id: UUID
+    event_id: EventId
     event_type: StatusEventType
-    occurred_at: AwareDatetime
+    occurred_at: RfcDateTime
     source: Literal["closeloop"] = "closeloop"
     complaint_id: ComplaintId
-    sequence: int = Field(ge=1)
+    # Strict numbers and booleans: "3" is not 3 and "false" is not false, as in the schema.
+    sequence: SchemaInt = Field(ge=1)
     status: ComplaintStatus
     previous_status: ComplaintStatus | None = None
     decision: str | None = None
@@ -70,12 +88,20 @@ class ComplaintStatusEvent(_Contract):
     assignee: str | None = None
     customer_id: str
     product_sku: str
-    overdue: bool
-    reportable: bool
-    reopen_count: int = Field(ge=0)
+    overdue: StrictBool
+    reportable: StrictBool
+    reopen_count: SchemaInt = Field(ge=0)
     next_due: EventNextDue | None = None
     escalation: Escalation | None = None
-    audit_seq: int | None = None
+    audit_seq: SchemaInt | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_is_required_on_the_wire(cls, data: Any, info: ValidationInfo) -> Any:
+        """The schema requires `source`; our own code may rely on the default."""
+        if is_contract_input(info) and isinstance(data, dict) and "source" not in data:
+            raise ValueError("source is required")
+        return data
 
 
 def status_event_id(complaint_id: str, sequence: int) -> UUID:

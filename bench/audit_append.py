@@ -14,46 +14,23 @@ PostgreSQL URL names the server: the run uses a scratch database it creates and 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Index, MetaData, Table, create_engine, insert
+from scratch import scratch_database  # bench/ is on sys.path when run as a script
+from sqlalchemy import Column, Index, MetaData, Table, insert
 from sqlalchemy.engine import make_url
 
 from audit import canonical
-from audit.database import make_engine, normalize_url
+from audit.database import make_engine
 from audit.models import NewEntry
 from audit.store import AuditLog
 from audit.tables import AuditEntryRow
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 BLOCK = 250
-
-
-@contextlib.contextmanager
-def scratch_database(url: str | None) -> Iterator[str]:
-    """A fresh SQLite file, or a fresh PostgreSQL database on the server `url` names."""
-    if not url or url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    name = f"closeloop_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(normalize_url(url)).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def entries(count: int) -> list[NewEntry]:

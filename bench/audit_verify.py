@@ -13,7 +13,6 @@ the run uses a scratch database it creates and drops.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import os
 import resource
@@ -21,18 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import create_engine, insert
+from scratch import scratch_database  # bench/ is on sys.path when run as a script
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from audit import canonical, jcs, merkle
-from audit.database import normalize_url
 from audit.export import export_bundle
 from audit.signing import Checkpoint, key_id, sign_checkpoint
 from audit.store import AuditLog
@@ -48,25 +45,6 @@ STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("investigation.started", "bob@example.com", "Lab analysis", {"lab": "QA-Lab Nürnberg"}),
     ("capa.opened", "bob@example.com", "Root cause found", {"capa_id": "CAPA-7", "tags": ["a"]}),
 ]
-
-
-@contextlib.contextmanager
-def scratch_database(url: str | None) -> Iterator[str]:
-    """A fresh SQLite file, or a fresh PostgreSQL database on the server `url` names."""
-    if not url or url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
-    name = f"closeloop_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(normalize_url(url)).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def build(log: AuditLog, key: Ed25519PrivateKey, count: int, every: int) -> None:

@@ -35,7 +35,7 @@ from audit.store import AuditLog
 from audit.tree import MerkleTree
 
 if TYPE_CHECKING:
-    from closeloop.settings import Settings
+    from base.settings import Settings
 
 log = structlog.get_logger(__name__)
 

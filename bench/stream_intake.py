@@ -37,8 +37,9 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from closeloop.complaints import start_complaint
-from closeloop.settings import Settings
+from base.complaints import start_complaint
+from base.settings import Settings
+from base.temporal import connect
 from closeloop.stack import (
     create_topics,
     free_port,
@@ -51,7 +52,6 @@ from closeloop.stack import (
     wait_for_temporal,
 )
 from closeloop.stack.services import temporal_command
-from closeloop.temporal import connect
 from schemas import topics
 from schemas.contract import examples_dir
 from schemas.events import ComplaintReceived

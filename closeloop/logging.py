@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from closeloop.settings import Settings
+from base.settings import Settings
 
 _configured = False
 

@@ -16,8 +16,8 @@ from activities.policy import PolicyActivities
 from activities.status import StatusPublisher
 from audit.checkpointer import run_for_worker
 from audit.store import AuditLog
-from closeloop.settings import Settings, load_settings
-from closeloop.temporal import connect, ensure_search_attributes
+from base.settings import Settings, load_settings
+from base.temporal import connect, ensure_search_attributes
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 

@@ -49,6 +49,8 @@ class Decision(StrEnum):
     RECORD_REGULATORY_REPORT = "record_regulatory_report"
 
 
+# The workflow type that carries one complaint: clients start it by this name.
+COMPLAINT_WORKFLOW = "ComplaintWorkflow"
 CUSTOMER_ACTIVITY_SIGNAL = "record_customer_activity"
 STATE_QUERY = "current_state"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from closeloop.settings import Settings
+from base.settings import Settings
 from streams.faust_fixes import exclude_fetched_message_from_gap
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 import structlog
 from temporalio.client import Client
 
-from closeloop.complaints import StartOutcome, start_complaint
+from base.complaints import StartOutcome, start_complaint
 from schemas.dead_letter import DeadLetterKind
 from schemas.decoding import InvalidEvent, decode_complaint_received
 from schemas.events import ComplaintReceived

@@ -7,8 +7,8 @@ import asyncio
 import faust
 from temporalio.client import Client
 
-from closeloop.settings import Settings
-from closeloop.temporal import connect
+from base.settings import Settings
+from base.temporal import connect
 from streams.agents import register_agents
 from streams.app import create_app
 from streams.config import StreamSettings, load_stream_settings

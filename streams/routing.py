@@ -25,7 +25,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from closeloop.complaints import workflow_id_for
+from base.complaints import workflow_id_for
 from schemas import decisions
 from schemas.events import (
     Actor,

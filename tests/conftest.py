@@ -25,10 +25,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from audit.store import AuditLog
-from closeloop.settings import Settings
+from base.settings import Settings
+from base.temporal import connect
 from closeloop.stack.processes import free_port
 from closeloop.stack.services import free_temporal_port
-from closeloop.temporal import connect
 
 T = TypeVar("T")
 

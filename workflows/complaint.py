@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.capa_action import CapaActionOverdue
     from schemas.complaint_state import ComplaintState, ComplaintStatus, Signed
     from schemas.decisions import (
+        COMPLAINT_WORKFLOW,
         CUSTOMER_ACTIVITY_SIGNAL,
         STATE_QUERY,
         AcknowledgeInput,
@@ -69,7 +70,7 @@ APPLIED_UPDATES_KEPT = 1000
 SEEN_EVENTS_KEPT = 1000
 
 
-@workflow.defn
+@workflow.defn(name=COMPLAINT_WORKFLOW)
 class ComplaintWorkflow:
     """The lifecycle of one complaint, from receipt to closure."""
 

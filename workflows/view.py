@@ -7,6 +7,7 @@ from datetime import datetime
 
 from temporalio.common import SearchAttributeUpdate
 
+from schemas import search_attributes
 from schemas.complaint_state import ActionStatus, ComplaintState, ComplaintStatus
 from schemas.decisions import Actor
 from schemas.status_event import (
@@ -17,7 +18,7 @@ from schemas.status_event import (
     StatusEventType,
     status_event_id,
 )
-from workflows import deadlines, search_attributes
+from workflows import deadlines
 from workflows.rules.registry import allowed_decisions
 from workflows.signature import state_hash
 

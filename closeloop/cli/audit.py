@@ -27,7 +27,7 @@ from audit import keys
 from audit.export import CSV_COLUMNS, BundleExists, csv_row, export_bundle
 from audit.signing import key_id
 from audit.store import AuditLog, AuditLogMissing, EntryFilter, entry_document
-from closeloop.settings import Settings, load_settings
+from base.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -30,9 +30,9 @@ from audit.signing import (
 )
 from audit.store import AuditLog
 from audit.verify import Report, verify_log
+from base.settings import Settings, load_settings
 from closeloop.cli.audit import open_log
 from closeloop.logging import configure_logging
-from closeloop.settings import Settings, load_settings
 
 EXIT_TAMPERED, EXIT_UNCHECKABLE = 1, 2
 _SHOWN_PROBLEMS = 20

@@ -12,6 +12,7 @@ import json
 
 import click
 
+from base.settings import load_settings
 from closeloop.cli.complaint_client import (
     current_state,
     list_complaints,
@@ -20,7 +21,6 @@ from closeloop.cli.complaint_client import (
 )
 from closeloop.cli.complaint_decisions import COMMANDS
 from closeloop.cli.complaint_view import complaint_screen, list_table, print_renderable
-from closeloop.settings import load_settings
 from schemas.complaint_state import ComplaintStatus
 
 

@@ -14,10 +14,10 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from closeloop.settings import Settings
-from closeloop.temporal import connect
+from base.settings import Settings
+from base.temporal import connect
+from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
-from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 
 

@@ -19,10 +19,10 @@ from uuid import uuid4
 import click
 from pydantic import BaseModel, ValidationError
 
+from base.settings import load_settings
 from closeloop.cli.complaint_client import send_decision, temporal_command
 from closeloop.cli.complaint_parsing import Duration, When
 from closeloop.cli.complaint_view import decision_summary
-from closeloop.settings import load_settings
 from schemas import decisions as d
 from schemas.events import Channel
 from workflows.complaint import ComplaintWorkflow

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from closeloop.settings import load_settings
+from base.settings import load_settings
 from schemas.dead_letter import DeadLetterKind
 
 if TYPE_CHECKING:
-    from streams.dlq import StoredLetter
+    from closeloop.dlq import StoredLetter
 
 
 @click.group()
@@ -47,7 +47,7 @@ def list_letters(limit: int, kind: str | None, as_json: bool) -> None:
     (topic[partition]@offset), complaint id, event id, the failing field and the reason.
     A letter already replayed from this CLOSELOOP_HOME is marked "replayed".
     """
-    from streams.dlq import ReplayLedger, read_dead_letters
+    from closeloop.dlq import ReplayLedger, read_dead_letters
 
     settings = load_settings()
     stored = _read(read_dead_letters, settings.kafka_bootstrap)
@@ -113,7 +113,7 @@ def replay(
       closeloop dlq replay --event-id 6f1c2b9e-3f51-4a7e-9a43-0d2f7c1b8e11
       closeloop dlq replay --kind unknown_complaint --dry-run
     """
-    from streams.dlq import ReplayLedger, plan_replay, read_dead_letters, republish
+    from closeloop.dlq import ReplayLedger, plan_replay, read_dead_letters, republish
 
     settings = load_settings()
     stored = _read(read_dead_letters, settings.kafka_bootstrap)

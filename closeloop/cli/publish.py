@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
+from base.settings import load_settings
 from closeloop.publisher import EventsFileError, parse_events
 from closeloop.publisher import publish as publish_events
-from closeloop.settings import load_settings
 from schemas import topics
 from schemas.contract import examples_dir
 

@@ -6,8 +6,8 @@ import asyncio
 
 import click
 
+from base.settings import load_settings
 from closeloop.logging import configure_logging
-from closeloop.settings import load_settings
 
 
 @click.command()

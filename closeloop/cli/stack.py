@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from closeloop.settings import load_settings
+from base.settings import load_settings
 
 STOP_TIMEOUT_HELP = "Seconds each part gets to stop after SIGTERM before SIGKILL."
 

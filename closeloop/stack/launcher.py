@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from closeloop.settings import Settings
+from base.settings import Settings
 from closeloop.stack.follow import LogFollower
 from closeloop.stack.layout import LAUNCHER, PARTS, StackLayout
 from closeloop.stack.processes import (

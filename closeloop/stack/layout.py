@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from closeloop.settings import Settings
+from base.settings import Settings
 
 # Start order; stop runs in reverse, so the stream stops consuming before the broker goes.
 PARTS = ("temporal", "broker", "worker", "stream")

@@ -20,7 +20,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from temporalio.client import Client
 
-from closeloop.settings import Settings
+from base.settings import Settings
 from closeloop.stack.processes import ManagedProcess, bind_host, free_port, spawn
 from closeloop.stack.readiness import StackError, http_answers, run_sync, wait_until
 from schemas.topics import ALL_TOPICS, TopicSpec
@@ -148,7 +148,7 @@ def wait_for_temporal(
 
 def register_search_attributes(settings: Settings) -> list[str]:
     """Register Closeloop's custom search attributes; returns the ones that were missing."""
-    from closeloop.temporal import connect, ensure_search_attributes
+    from base.temporal import connect, ensure_search_attributes
 
     async def register() -> list[str]:
         client = await connect(settings, attempts=5)

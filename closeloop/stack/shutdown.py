@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from closeloop.settings import Settings
+from base.settings import Settings
 from closeloop.stack.layout import LAUNCHER, PARTS, StackLayout
 from closeloop.stack.processes import STOP_TIMEOUT, ManagedProcess, pid_alive, read_pidfile
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from closeloop.settings import Settings
+from base.settings import Settings
 from closeloop.stack.layout import PARTS, StackLayout
 from closeloop.stack.processes import ManagedProcess, read_pidfile
 from closeloop.stack.readiness import http_answers, run_sync

@@ -31,7 +31,7 @@ from audit.checkpoints import SignedCheckpoint
 from audit.publish import CheckpointPublisher
 from audit.signing import key_id, private_key_pem, verify_checkpoint_signature
 from audit.store import AuditLog
-from closeloop.settings import Settings
+from base.settings import Settings
 from schemas.contract import validator_for
 from schemas.topics import AUDIT_CHECKPOINTS
 from tests.audit.conftest import append_many, bypassing_triggers, verify

@@ -27,15 +27,15 @@ from temporalio.worker import Worker
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
 from audit.store import AuditLog, EntryFilter
+from base.complaints import start_complaint
 from closeloop.cli import main
 from closeloop.cli.complaint_client import visibility_query
 from closeloop.cli.complaint_parsing import parse_duration, parse_when
-from closeloop.complaints import start_complaint
+from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
 from schemas.deadlines import DeadlinePolicy
 from schemas.events import Channel, ComplaintReceived, Customer, Product
 from schemas.status_event import ComplaintStatusEvent
-from workflows import search_attributes
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from closeloop.settings import Settings
+from base.settings import Settings
 from closeloop.stack import PARTS, broker_topics, free_port, free_temporal_port, status
 from closeloop.stack.processes import process_start_time
 from schemas.topics import ALL_TOPICS

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
+from base.settings import Settings
 from closeloop.cli import main
-from closeloop.settings import Settings
 from schemas.topics import ALL_TOPICS
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

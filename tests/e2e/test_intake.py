@@ -14,10 +14,9 @@ import pytest
 from kafka import KafkaProducer
 
 from audit.store import EntryFilter
-from schemas import topics
+from schemas import search_attributes, topics
 from schemas.complaint_state import ComplaintState, ComplaintStatus
 from tests.conftest import LocalStack, eventually
-from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 
 pytestmark = pytest.mark.e2e

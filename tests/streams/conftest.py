@@ -25,7 +25,9 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from temporalio.client import Client
 
 from audit.store import AuditLog, EntryFilter
-from closeloop.settings import Settings
+from base.settings import Settings
+from base.temporal import connect
+from closeloop.dlq import read_dead_letters, read_to_end
 from closeloop.stack import (
     ManagedProcess,
     create_topics,
@@ -38,9 +40,7 @@ from closeloop.stack import (
     wait_for_broker,
     wait_for_temporal,
 )
-from closeloop.temporal import connect
 from schemas.dead_letter import DeadLetter
-from streams.dlq import read_dead_letters, read_to_end
 
 T = TypeVar("T")
 

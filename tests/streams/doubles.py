@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from closeloop.complaints import StartOutcome
+from base.complaints import StartOutcome
 from schemas.dead_letter import DeadLetter, DeadLetterKind
 from schemas.decoding import InvalidEvent
 from schemas.events import ComplaintReceived, UpdateEvent

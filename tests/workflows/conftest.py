@@ -32,7 +32,8 @@ from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
 from audit.models import AuditEntry
 from audit.store import AuditLog, EntryFilter
-from closeloop.complaints import start_complaint
+from base.complaints import start_complaint
+from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
 from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import (
@@ -50,7 +51,6 @@ from schemas.decisions import (
 )
 from schemas.events import Channel, ComplaintReceived, Customer, Product
 from schemas.status_event import ComplaintStatusEvent
-from workflows import search_attributes
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from schemas import search_attributes
 from schemas.complaint_state import ActionStatus, ComplaintStatus
 from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import (
@@ -19,7 +20,6 @@ from schemas.decisions import (
     Severity,
 )
 from schemas.status_event import StatusEventType
-from workflows import search_attributes
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 

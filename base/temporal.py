@@ -13,8 +13,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from closeloop.settings import Settings
-from workflows import search_attributes
+from base.settings import Settings
+from schemas import search_attributes
 
 
 async def connect(settings: Settings, *, attempts: int = 1, delay: float = 1.0) -> Client:

@@ -1,6 +1,7 @@
 """Starting a complaint's workflow: the one place that decides how a complaint becomes a case.
 
-Used by the stream processor, the CLI, tests and the benchmark's baseline alike.
+Used by the stream processor, the CLI, tests and the benchmark's baseline alike. It starts
+the workflow by its type name, so callers never import (or load) the workflow code.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from schemas import search_attributes
 from schemas.complaint_state import ComplaintStatus
+from schemas.decisions import COMPLAINT_WORKFLOW
 from schemas.events import ComplaintReceived
-from workflows import search_attributes
-from workflows.complaint import ComplaintWorkflow
 
 
 class StartOutcome(StrEnum):
@@ -43,7 +44,7 @@ async def start_complaint(
     """
     try:
         await client.start_workflow(
-            ComplaintWorkflow.run,
+            COMPLAINT_WORKFLOW,
             complaint,
             id=workflow_id_for(complaint.complaint_id),
             task_queue=task_queue,

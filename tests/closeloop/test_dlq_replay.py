@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from closeloop.dlq import ReplayLedger, StoredLetter, plan_replay
 from schemas.dead_letter import DeadLetterKind
 from schemas.decoding import InvalidEvent
 from streams.dead_letters import build_letter
-from streams.dlq import ReplayLedger, StoredLetter, plan_replay
 from tests.streams.doubles import Message
 
 

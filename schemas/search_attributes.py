@@ -1,6 +1,6 @@
 """Custom search attributes: what operators filter on in the Temporal UI and the CLI.
 
-Registered on the namespace by the launcher and the worker (`closeloop.temporal`), set by
+Registered on the namespace by the launcher and the worker (`base.temporal`), set by
 `ComplaintWorkflow` with `workflow.upsert_search_attributes`.
 """
 

@@ -43,9 +43,10 @@ status: $(INSTALLED)  ## Show what runs where; fails when a part is down.
 test: $(INSTALLED_DEV)  ## Run the whole test suite.
 	$(BIN)/pytest
 
-lint: $(INSTALLED_DEV)  ## ruff check and format check.
+lint: $(INSTALLED_DEV)  ## ruff check, format check and the import contract (one-way layers).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # tests/ has no __init__.py files: name modules by path, so the conftest.py files differ.
 typecheck: $(INSTALLED_DEV)  ## mypy over the whole tree.

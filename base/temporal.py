@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -13,26 +11,37 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from base.retry import retry_while_raising
 from base.settings import Settings
+from base.temporal_retry import is_transient
 from schemas import search_attributes
 
 
-async def connect(settings: Settings, *, attempts: int = 1, delay: float = 1.0) -> Client:
-    """Connect with the pydantic data converter, so every payload is a typed model."""
-    last: Exception | None = None
-    for attempt in range(max(1, attempts)):
-        try:
-            return await Client.connect(
-                settings.temporal_address,
-                namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
-            )
-        except RuntimeError as exc:  # the core SDK reports connection failures this way
-            last = exc
-            if attempt + 1 < attempts:
-                await asyncio.sleep(delay)
-    assert last is not None
-    raise last
+async def connect(settings: Settings, *, budget_s: float | None = None) -> Client:
+    """Connect with the pydantic data converter, so every payload is a typed model.
+
+    With a budget, a Temporal that is not reachable yet (still starting, restarting) is
+    retried for that many seconds; without one the first failure is raised.
+    """
+
+    async def attempt() -> Client:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+
+    if budget_s is None:
+        return await attempt()
+    return await retry_while_raising(
+        attempt,
+        transient=is_transient,
+        what="temporal not reachable",
+        log_context={"temporal": settings.temporal_address},
+        initial_delay=0.5,
+        max_delay=2.0,
+        budget_s=budget_s,
+    )
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:

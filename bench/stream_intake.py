@@ -145,7 +145,7 @@ async def measure(args: argparse.Namespace, home: Path) -> None:
             "stream", [sys.executable, "-m", "closeloop", "stream"], logs / "stream.log", env=env
         )
         parts.append(stream)
-        client = await connect(settings, attempts=10)
+        client = await connect(settings, budget_s=30)
         producer = KafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5
         )

@@ -39,7 +39,7 @@ def build_activities(
 
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight tasks and exit."""
-    client = await connect(settings, attempts=60)
+    client = await connect(settings, budget_s=120)
     await ensure_search_attributes(client, settings.temporal_namespace)
     audit_log = AuditLog.from_url(settings.resolved_database_url)
     stop = asyncio.Event()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Protocol
 
 import faust
 import structlog
 
+from base.retry import retry_while_raising
 from schemas import topics
 from schemas.dead_letter import MAX_KEPT_VALUE_BYTES, DeadLetter, DeadLetterKind
 from schemas.decoding import InvalidEvent
@@ -80,32 +80,33 @@ class DeadLetterWriter:
         self, message: SourceMessage, error: InvalidEvent, kind: DeadLetterKind
     ) -> DeadLetter:
         letter = build_letter(message, error, kind)
-        keep = MAX_KEPT_VALUE_BYTES
-        delay, attempt = 0.2, 0
-        while True:
+        cut = False
+
+        async def send() -> None:
+            """One attempt; a letter the broker finds too large is cut to the last resort."""
+            nonlocal letter, cut
             try:
                 pending = await self._topic.send(
                     key=message.key, value=letter.model_dump_json().encode("utf-8")
                 )
                 await pending
-                break
             except Exception as exc:  # aiokafka raises many types; the size one is special
-                attempt += 1
-                if "TooLarge" in type(exc).__name__ and keep > LAST_RESORT_VALUE_BYTES:
-                    keep = LAST_RESORT_VALUE_BYTES
-                    letter = build_letter(message, error, kind, keep_bytes=keep)
-                    continue
-                log.warning(
-                    "dead-letter topic unavailable, retrying",
-                    attempt=attempt,
-                    retry_in_s=round(delay, 2),
-                    error=type(exc).__name__,
-                    source_topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                )
-                await asyncio.sleep(delay)
-                delay = min(self._max_delay, delay * 2)
+                if "TooLarge" in type(exc).__name__ and not cut:
+                    letter = build_letter(message, error, kind, keep_bytes=LAST_RESORT_VALUE_BYTES)
+                    cut = True
+                raise
+
+        await retry_while_raising(
+            send,
+            transient=lambda exc: isinstance(exc, Exception),
+            what="dead-letter topic unavailable",
+            log_context={
+                "source_topic": message.topic,
+                "partition": str(message.partition),
+                "offset": str(message.offset),
+            },
+            max_delay=self._max_delay,
+        )
         log.warning(
             "event dead-lettered",
             kind=kind.value,

@@ -16,13 +16,13 @@ import structlog
 from temporalio.client import Client
 
 from base.complaints import StartOutcome, start_complaint
+from base.temporal_retry import retry_transient
 from schemas.dead_letter import DeadLetterKind
 from schemas.decoding import InvalidEvent, decode_complaint_received
 from schemas.events import ComplaintReceived
 from streams.dead_letters import DeadLetterSink
 from streams.dedupe import RecentEvents
 from streams.messages import Outcome, SourceMessage
-from streams.temporal_retry import retry_transient
 
 log = structlog.get_logger(__name__)
 

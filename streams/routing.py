@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from base.complaints import workflow_id_for
+from base.temporal_retry import TRANSIENT_CODES, retry_transient
 from schemas import decisions
 from schemas.events import (
     Actor,
@@ -38,7 +39,6 @@ from schemas.events import (
     UpdateEvent,
     VerificationCompleted,
 )
-from streams.temporal_retry import TRANSIENT_CODES, retry_transient
 
 log = structlog.get_logger(__name__)
 

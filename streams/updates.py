@@ -12,12 +12,11 @@ without a workflow therefore waits, retrying with backoff, for up to
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Protocol
 
 import structlog
 
+from base.retry import retry_until
 from schemas.dead_letter import DeadLetterKind
 from schemas.decoding import InvalidEvent, decode_update
 from schemas.events import UpdateEvent
@@ -99,20 +98,11 @@ async def _handle(
 
 
 async def _deliver_when_known(event: UpdateEvent, target: UpdateTarget, wait: float) -> Delivery:
-    deadline = time.monotonic() + wait
-    delay = 0.1
-    while True:
-        delivery = await target.deliver(event)
-        if delivery.status is not Delivered.UNKNOWN:
-            return delivery
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return delivery
-        log.info(
-            "complaint not known yet, waiting for its intake",
-            complaint_id=event.complaint_id,
-            event_id=str(event.event_id),
-            retry_in_s=round(min(delay, remaining), 2),
-        )
-        await asyncio.sleep(min(delay, remaining))
-        delay = min(2.0, delay * 2)
+    """Deliver; while the complaint is unknown, try again until `wait` seconds have passed."""
+    return await retry_until(
+        lambda: target.deliver(event),
+        lambda delivery: delivery.status is not Delivered.UNKNOWN,
+        what="complaint not known yet, waiting for its intake",
+        budget_s=wait,
+        log_context={"complaint_id": event.complaint_id, "event_id": str(event.event_id)},
+    )

@@ -151,7 +151,7 @@ def register_search_attributes(settings: Settings) -> list[str]:
     from base.temporal import connect, ensure_search_attributes
 
     async def register() -> list[str]:
-        client = await connect(settings, attempts=5)
+        client = await connect(settings, budget_s=10)
         return await ensure_search_attributes(client, settings.temporal_namespace)
 
     return run_sync(register)

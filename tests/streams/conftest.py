@@ -235,7 +235,7 @@ class IngestionStack:
 
     async def client(self) -> Client:
         if self._client is None:
-            self._client = await connect(self.settings, attempts=30)
+            self._client = await connect(self.settings, budget_s=60)
         return self._client
 
     async def count_workflows(self, query: str) -> int:

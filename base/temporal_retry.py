@@ -1,4 +1,7 @@
-"""Telling transient Temporal trouble (retry) from a refusal (dead-letter)."""
+"""Telling transient Temporal trouble (retry, this is backpressure) from a refusal.
+
+The stream dead-letters what Temporal refuses and retries what is transient; the CLI and the
+worker wait for a Temporal that is still starting. One predicate serves them all."""
 
 from __future__ import annotations
 
@@ -6,11 +9,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import structlog
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-log = structlog.get_logger(__name__)
+from base.retry import retry_while_raising
 
 T = TypeVar("T")
 
@@ -54,22 +56,11 @@ async def retry_transient(
     The stream does not move past the event, so its offset is not committed, and nothing is
     lost or skipped. Permanent errors propagate to the caller.
     """
-    delay = initial_delay
-    attempt = 0
-    while True:
-        try:
-            return await call()
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            attempt += 1
-            log.warning(
-                "temporal unavailable, retrying",
-                what=what,
-                attempt=attempt,
-                retry_in_s=round(delay, 2),
-                error=type(exc).__name__,
-                **(log_context or {}),
-            )
-            await asyncio.sleep(delay)
-            delay = min(max_delay, delay * 2)
+    return await retry_while_raising(
+        call,
+        transient=is_transient,
+        what=f"temporal unavailable ({what})",
+        log_context=log_context,
+        initial_delay=initial_delay,
+        max_delay=max_delay,
+    )

@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from streams.temporal_retry import is_transient, retry_transient
+from base.temporal_retry import is_transient, retry_transient
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,14 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine that never shows bound parameters in its errors.
+
+    SQLAlchemy appends `[parameters: …]` to every database error; for the audit log those are
+    complaint summaries, customer names and decision texts, and the error ends up in a
+    worker's log as a traceback. `hide_parameters` keeps the SQL and drops the values.
+    """
     url = normalize_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs

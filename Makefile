@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev up down status test lint typecheck format clean
+.PHONY: help install install-dev system-deps up down status test lint typecheck format clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,15 @@ install: $(INSTALLED)  ## Create .venv and install Closeloop.
 
 install-dev: $(INSTALLED_DEV)  ## Create .venv and install Closeloop with the dev tools.
 
+# Debian packages the tests drive for real: chromium for the browser tests and PDF reports.
+SYSTEM_PACKAGES := chromium
+system-deps:  ## Install the Debian packages the tests need (as root; otherwise says what to run).
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
+	echo "installing$$missing ..."; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
+
 up: $(INSTALLED)  ## Run the local stack in the foreground (Ctrl-C stops it).
 	$(BIN)/closeloop up
 
@@ -40,7 +49,7 @@ down: $(INSTALLED)  ## Stop a stack started with `closeloop up --detach`.
 status: $(INSTALLED)  ## Show what runs where; fails when a part is down.
 	$(BIN)/closeloop status
 
-test: $(INSTALLED_DEV)  ## Run the whole test suite.
+test: $(INSTALLED_DEV) system-deps  ## Run the whole test suite (installs what it needs first).
 	$(BIN)/pytest
 
 lint: $(INSTALLED_DEV)  ## ruff check, format check and the import contract (one-way layers).

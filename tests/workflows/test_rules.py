@@ -199,3 +199,30 @@ def test_deadline_policy_overrides_one_severity():
     assert policy.investigation.critical == timedelta(days=5)
     assert policy.triage == timedelta(hours=12)
     assert policy.regulator_report.for_severity(Severity.CRITICAL) == timedelta(days=2)
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "marker"),
+    [
+        (
+            "InvestigateInput",
+            {"method": "other", "root_causes": ["x"]},
+            "{field:method_detail}",
+        ),
+        (
+            "ExtendInput",
+            {"new_due_at": NOW, "reason": "x"},
+            "{field:action_id} or {field:stage}",
+        ),
+        ("RejectInput", {"reason": "duplicate", "explanation": "x"}, "{field:duplicate_of}"),
+        ("RecordSurveyInput", {}, "{field:csat}, {field:nps}"),
+    ],
+)
+def test_input_validation_names_fields_with_markers(model, fields, marker):
+    from pydantic import ValidationError
+
+    from schemas import decisions
+
+    with pytest.raises(ValidationError) as raised:
+        getattr(decisions, model)(actor=ACTOR, **fields)
+    assert marker in raised.value.errors()[0]["msg"]

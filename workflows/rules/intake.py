@@ -24,6 +24,8 @@ from schemas.decisions import (
     RejectInput,
     TriageInput,
 )
+from schemas.markers import decision_ref as D
+from schemas.markers import field_ref as F
 from workflows import deadlines
 from workflows.rules import Logic, Refused
 
@@ -39,7 +41,7 @@ def apply_acknowledge(state: ComplaintState, request: AcknowledgeInput, signed: 
 
 def check_triage(state: ComplaintState, request: TriageInput, now: datetime) -> None:
     if request.aware_at is not None and request.aware_at > now:
-        raise Refused(f"aware_at {request.aware_at.isoformat()} is in the future")
+        raise Refused(f"{F('aware_at')} {request.aware_at.isoformat()} is in the future")
 
 
 def apply_triage(state: ComplaintState, request: TriageInput, signed: Signed) -> str:
@@ -108,7 +110,7 @@ def _regulator_clock(state: ComplaintState, aware_at: datetime, now: datetime) -
 
 def check_reject(state: ComplaintState, request: RejectInput, now: datetime) -> None:
     if request.duplicate_of == state.complaint_id:
-        raise Refused("a complaint cannot be a duplicate of itself")
+        raise Refused(f"a complaint cannot be a duplicate of itself ({F('duplicate_of')})")
 
 
 def apply_reject(state: ComplaintState, request: RejectInput, signed: Signed) -> str:
@@ -155,14 +157,14 @@ def apply_survey(state: ComplaintState, request: RecordSurveyInput, signed: Sign
 
 
 def reportable_ready(state: ComplaintState, now: datetime) -> str | None:
-    return None if state.reportable else "a triage that found the complaint reportable"
+    return None if state.reportable else f"a {D('triage')} that found the complaint reportable"
 
 
 def check_regulatory_report(
     state: ComplaintState, request: RegulatoryReportInput, now: datetime
 ) -> None:
     if request.submitted_at is not None and request.submitted_at > now:
-        raise Refused(f"submitted_at {request.submitted_at.isoformat()} is in the future")
+        raise Refused(f"{F('submitted_at')} {request.submitted_at.isoformat()} is in the future")
 
 
 def apply_regulatory_report(

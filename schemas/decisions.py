@@ -216,12 +216,19 @@ class CompleteActionInput(DecisionInput):
 
 
 class ExtendInput(DecisionInput):
-    """Move one due date: a CAPA action's (`action_id`) or a stage deadline's (`stage`)."""
+    """Move one due date: a CAPA action's (`action_id`) or a stage deadline's (`stage`).
+
+    Later is the usual case. Earlier only with `allow_earlier` (a deliberate tightening,
+    audited like any move) and never to a time that has passed: a deadline cannot be made
+    overdue, or quietly shortened, by a slip of the date."""
 
     action_id: ActionId | None = None
     stage: DeadlineStage | None = None
     new_due_at: AwareDatetime
     reason: Reason
+    allow_earlier: bool = Field(
+        default=False, description="True: the new due date may be earlier than the current one"
+    )
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> Self:

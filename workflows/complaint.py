@@ -69,6 +69,9 @@ with workflow.unsafe.imports_passed_through():
 # receipt: clients compare its `request_hash`) and signal event ids (signals are not
 # de-duplicated durably).
 APPLIED_UPDATES_KEPT = 256
+# Moving a due date earlier needs `allow_earlier` (bug 8.9); runs that took such a decision
+# before the rule existed replay as they ran.
+EARLIER_NEEDS_FLAG = "extend-earlier-needs-flag"
 SEEN_EVENTS_KEPT = 1000
 
 
@@ -304,6 +307,9 @@ class ComplaintWorkflow:
             if earlier is not None:
                 self._same_as(earlier, decision, request, update_id)
                 return earlier
+            if decision is Decision.EXTEND and not workflow.patched(EARLIER_NEEDS_FLAG):
+                # replaying a run from before the rule: it moved due dates earlier freely
+                request = request.model_copy(update={"allow_earlier": True})
             # another decision may have been taken since this one was validated
             self._judge(decision, request)
             now = workflow.now()

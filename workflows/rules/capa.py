@@ -132,7 +132,9 @@ def apply_complete(state: ComplaintState, request: CompleteActionInput, signed: 
     state.status = ComplaintStatus.CAPA_IN_PROGRESS
     what = f"CAPA action {action.id} completed"
     if all(a.status is ActionStatus.DONE for a in state.current_loop_actions()):
-        wait = state.verification_wait or state.policy.verification_wait
+        wait = state.verification_wait  # zero means zero: only None falls back (bug 8.1)
+        if wait is None:
+            wait = state.policy.verification_wait
         not_before = signed.at + wait
         state.verification_not_before = not_before
         state.status = ComplaintStatus.VERIFYING
@@ -163,6 +165,12 @@ def check_extend(state: ComplaintState, request: ExtendInput, now: datetime) -> 
         current = deadline.due_at
     if request.new_due_at == current:
         raise Refused(f"the due date is already {current.isoformat()} ({F('new_due_at')})")
+    if request.new_due_at < current and not request.allow_earlier:
+        raise Refused(
+            f"the new due date {request.new_due_at.isoformat()} ({F('new_due_at')}) is earlier "
+            f"than the current one, {current.isoformat()}; moving a due date earlier must be "
+            f"deliberate: give {F('allow_earlier')}"
+        )
 
 
 def apply_extend(state: ComplaintState, request: ExtendInput, signed: Signed) -> str:
@@ -180,8 +188,9 @@ def apply_extend(state: ComplaintState, request: ExtendInput, signed: Signed) ->
         change = deadlines.extension(deadline.due_at, request.new_due_at, request.reason, signed)
         deadlines.move(deadline, request.new_due_at, change)
         target = f"the {request.stage} deadline"
+    verb = "brought forward" if change.new_due_at < change.previous_due_at else "moved"
     return (
-        f"Due date of {target} moved from {change.previous_due_at:%Y-%m-%d %H:%M} to "
+        f"Due date of {target} {verb} from {change.previous_due_at:%Y-%m-%d %H:%M} to "
         f"{change.new_due_at:%Y-%m-%d %H:%M} UTC: {request.reason}"
     )
 

@@ -31,7 +31,7 @@ from workflows.rules import Logic, Refused
 
 
 def apply_acknowledge(state: ComplaintState, request: AcknowledgeInput, signed: Signed) -> str:
-    channel = request.channel or state.complaint.channel
+    channel = request.channel if request.channel is not None else state.complaint.channel
     state.acknowledgment = Acknowledgment(**dict(signed), channel=channel, message=request.message)
     state.acknowledged_at = signed.at
     state.status = ComplaintStatus.ACKNOWLEDGED
@@ -46,7 +46,9 @@ def check_triage(state: ComplaintState, request: TriageInput, now: datetime) -> 
 
 def apply_triage(state: ComplaintState, request: TriageInput, signed: Signed) -> str:
     previous = state.triage
-    aware_at = request.aware_at or (previous.aware_at if previous else state.received_at)
+    aware_at = request.aware_at
+    if aware_at is None:
+        aware_at = previous.aware_at if previous else state.received_at
     state.triage = TriageRecord(
         **dict(signed),
         **request.model_dump(
@@ -175,7 +177,7 @@ def apply_regulatory_report(
             **dict(signed),
             regulator=request.regulator,
             reference=request.reference,
-            submitted_at=request.submitted_at or signed.at,
+            submitted_at=request.submitted_at if request.submitted_at is not None else signed.at,
         )
     )
     deadlines.meet(state, DeadlineStage.REGULATOR_REPORT, at=signed.at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +63,10 @@ from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
 WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow]
+# Wall-clock budgets (seconds) for polling helpers: generous, because a loaded 2-core machine
+# is slow, and a poll that gives up by count would fail there for no reason.
+WAIT_BUDGET = 60.0
+QUIET_BUDGET = 30.0
 HISTORIES = Path(__file__).parent / "histories"
 
 # A field or decision name outside a {field:..}/{decision:..} marker: what a user never typed.
@@ -169,9 +174,10 @@ class Harness:
                 if exc.status is not RPCStatusCode.NOT_FOUND:
                     raise
 
-    async def quiet(self, workflow_id: str) -> None:
+    async def quiet(self, workflow_id: str, budget: float = QUIET_BUDGET) -> None:
         quiet_polls = 0
-        for _ in range(500):
+        deadline = time.monotonic() + budget
+        while time.monotonic() < deadline:
             description = await self.client.workflow_service.describe_workflow_execution(
                 DescribeWorkflowExecutionRequest(
                     namespace=self.client.namespace,
@@ -186,14 +192,19 @@ class Harness:
                 return
             await asyncio.sleep(0.03)
 
-    async def wait_for(self, handle: WorkflowHandle[Any, Any], until: Any) -> ComplaintState:
-        """Poll the query until the workflow has caught up (no time passes meanwhile)."""
-        for _ in range(200):
+    async def wait_for(
+        self, handle: WorkflowHandle[Any, Any], until: Any, budget: float = WAIT_BUDGET
+    ) -> ComplaintState:
+        """Poll the query until the workflow has caught up (no workflow time passes meanwhile;
+        the budget is wall-clock seconds, so a busy machine only makes it slower)."""
+        deadline = time.monotonic() + budget
+        while True:
             state = await handle.query(ComplaintWorkflow.current_state)
             if until(state):
                 return state
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"condition never held in {budget} s; last: {state.status}")
             await asyncio.sleep(0.02)
-        raise AssertionError(f"condition never held; last state: {state.status}")
 
     async def send(
         self,

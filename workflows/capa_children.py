@@ -21,7 +21,8 @@ with workflow.unsafe.imports_passed_through():
         ExtendInput,
         PlanCapaInput,
     )
-    from workflows.capa import CapaActionWorkflow
+
+from workflows.capa import CapaActionWorkflow
 
 
 class CapaChildren:

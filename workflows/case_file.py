@@ -21,13 +21,14 @@ with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import ComplaintState, HistoryItem, SignatureMeaning
     from schemas.decisions import Actor, Decision, DecisionInput
     from schemas.status_event import ComplaintStatusEvent, Escalation
-    from workflows import deadlines, lifecycle, view
-    from workflows.retries import (
-        AUDIT_ACTIVITY_TIMEOUT,
-        AUDIT_RETRY,
-        PUBLISH_ACTIVITY_TIMEOUT,
-        PUBLISH_RETRY,
-    )
+
+from workflows import deadlines, lifecycle, view
+from workflows.retries import (
+    AUDIT_ACTIVITY_TIMEOUT,
+    AUDIT_RETRY,
+    PUBLISH_ACTIVITY_TIMEOUT,
+    PUBLISH_RETRY,
+)
 
 # Request fields that are the envelope, not the decision: kept out of the audit `input`.
 ENVELOPE = {"actor", "comment", "event_id", "expected_state_hash", "occurred_at"}

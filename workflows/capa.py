@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.complaint_state import ActionStatus, CapaAction
 
-from workflows.retries import AUDIT_ACTIVITY_TIMEOUT, AUDIT_RETRY, SYSTEM_ACTOR
+from workflows.retries import AUDIT_ACTIVITY_TIMEOUT, AUDIT_RETRY, SYSTEM_ACTOR, run_activity
 from workflows.waiting import change_or_due
 
 # The complaint's signal that receives `CapaActionOverdue` (a name: no import cycle).
@@ -92,7 +92,7 @@ class CapaActionWorkflow:
     async def _escalate(self) -> None:
         action, complaint_id = self._action, self._request.complaint_id
         due = action.due_at
-        receipt = await workflow.execute_activity_method(
+        receipt = await run_activity(
             AuditActivities.record_audit_entry,
             RecordAuditEntry(
                 complaint_id=complaint_id,
@@ -111,8 +111,8 @@ class CapaActionWorkflow:
                     "workflow_id": workflow.info().workflow_id,
                 },
             ),
-            start_to_close_timeout=AUDIT_ACTIVITY_TIMEOUT,
-            retry_policy=AUDIT_RETRY,
+            start_to_close=AUDIT_ACTIVITY_TIMEOUT,
+            retry=AUDIT_RETRY,
         )
         if self._action.status is ActionStatus.DONE or self._action.due_at != due:
             return  # completed or moved while the entry was being written

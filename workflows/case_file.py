@@ -28,6 +28,7 @@ from workflows.retries import (
     AUDIT_RETRY,
     PUBLISH_ACTIVITY_TIMEOUT,
     PUBLISH_RETRY,
+    run_activity,
 )
 
 # Request fields that are the envelope, not the decision: kept out of the audit `input`.
@@ -152,7 +153,7 @@ class CaseFile:
         return audit_seq
 
     async def _audit(self, entry: Entry, now: datetime) -> AuditReceipt:
-        return await workflow.execute_activity_method(
+        return await run_activity(
             AuditActivities.record_audit_entry,
             RecordAuditEntry(
                 complaint_id=self.state.complaint_id,
@@ -163,8 +164,8 @@ class CaseFile:
                 reason=entry.comment,
                 data=entry.data,
             ),
-            start_to_close_timeout=AUDIT_ACTIVITY_TIMEOUT,
-            retry_policy=AUDIT_RETRY,
+            start_to_close=AUDIT_ACTIVITY_TIMEOUT,
+            retry=AUDIT_RETRY,
         )
 
     def _show(self, now: datetime) -> None:
@@ -184,11 +185,11 @@ class CaseFile:
             if not self._outbox:
                 return
             event = self._outbox[0]
-            await workflow.execute_activity_method(
+            await run_activity(
                 StatusPublisher.publish_status_event,
                 event,
-                start_to_close_timeout=PUBLISH_ACTIVITY_TIMEOUT,
-                retry_policy=PUBLISH_RETRY,
+                start_to_close=PUBLISH_ACTIVITY_TIMEOUT,
+                retry=PUBLISH_RETRY,
                 summary=f"{event.event_type.value} #{event.sequence}: {event.status.value}",
             )
             self._outbox.pop(0)

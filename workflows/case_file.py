@@ -31,6 +31,11 @@ from workflows.retries import (
     run_activity,
 )
 
+# The state keeps the latest entries only: it travels in every query and continue-as-new,
+# and the audit log is the record (issue 8). Runs from before replay unbounded.
+HISTORY_KEPT = 100
+BOUNDED_HISTORY = "bounded-history"
+
 # Request fields that are the envelope, not the decision: kept out of the audit `input`.
 ENVELOPE = {"actor", "comment", "event_id", "expected_state_hash", "occurred_at"}
 
@@ -130,6 +135,8 @@ class CaseFile:
                 audit_seq=audit_seq,
             )
         )
+        if len(candidate.history) > HISTORY_KEPT and workflow.patched(BOUNDED_HISTORY):
+            del candidate.history[:-HISTORY_KEPT]  # the audit log keeps every entry
         candidate.overdue = deadlines.is_overdue(candidate)
         changed = candidate.status is not previous.status or previous.history == []
         if changed or entry.escalation is not None:
@@ -148,7 +155,7 @@ class CaseFile:
                 )
             )
         self.state = candidate
-        self._show(now)
+        self.show(now)
         self.version += 1
         return audit_seq
 
@@ -168,7 +175,7 @@ class CaseFile:
             retry=AUDIT_RETRY,
         )
 
-    def _show(self, now: datetime) -> None:
+    def show(self, now: datetime) -> None:
         """Search attributes (only what changed) and the UI's current details."""
         values = view.search_attribute_values(self.state)
         updates = view.search_attribute_updates(values, self._search_attributes)

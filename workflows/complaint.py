@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     import schemas.status_event  # noqa: F401  (passed through, used by the modules below)
     from activities.policy import PolicyActivities
     from schemas.capa_action import CapaActionOverdue
-    from schemas.complaint_state import ComplaintState, ComplaintStatus, Signed
+    from schemas.complaint_state import CarriedOver, ComplaintState, ComplaintStatus, Signed
     from schemas.decisions import (
         COMPLAINT_WORKFLOW,
         CUSTOMER_ACTIVITY_SIGNAL,
@@ -73,6 +73,11 @@ APPLIED_UPDATES_KEPT = 256
 # Moving a due date earlier needs `allow_earlier` (bug 8.9); runs that took such a decision
 # before the rule existed replay as they ran.
 EARLIER_NEEDS_FLAG = "extend-earlier-needs-flag"
+# A long-lived case (90 days open for surveys after closure, chatty upstream systems) hands
+# its state to a fresh run when Temporal suggests it or past this many history events, far
+# below Temporal's warnings (10,240 events, 10 MB).
+CONTINUE_AFTER_EVENTS = 2000
+CONTINUE_AS_NEW = "continue-as-new"
 SEEN_EVENTS_KEPT = 1000
 
 
@@ -108,37 +113,74 @@ class ComplaintWorkflow:
     """The lifecycle of one complaint, from receipt to closure."""
 
     @workflow.init
-    def __init__(self, complaint: ComplaintReceived) -> None:
+    def __init__(self, start: ComplaintReceived | CarriedOver) -> None:
+        """`start`: the complaint as received, or what the previous run of its case carried
+        over when it continued as new (one argument, so saved histories decode as before)."""
+        carried = start if isinstance(start, CarriedOver) else None
+        complaint = carried.state.complaint if carried is not None else start
+        assert isinstance(complaint, ComplaintReceived)
         self._case = CaseFile(
-            ComplaintState(
+            carried.state
+            if carried is not None
+            else ComplaintState(
                 complaint_id=complaint.complaint_id,
                 status=ComplaintStatus.RECEIVED,
                 complaint=complaint,
                 received_at=workflow.now(),
             )
         )
-        self._capa = CapaChildren()
+        self._capa = CapaChildren(
+            carried.running_actions if carried else None, complaint.complaint_id
+        )
         self._ready = False  # receipt (and automatic acknowledgment) recorded
         # update id -> the receipt it got (with the digest of its request), oldest first
-        self._applied: dict[str, DecisionReceipt] = {}
-        self._seen_events: deque[str] = deque(maxlen=SEEN_EVENTS_KEPT)
+        self._applied: dict[str, DecisionReceipt] = {
+            r.update_id: r for r in (carried.applied if carried else [])
+        }
+        self._seen_events: deque[str] = deque(
+            carried.seen_events if carried else [], maxlen=SEEN_EVENTS_KEPT
+        )
 
     @workflow.run
-    async def run(self, complaint: ComplaintReceived) -> ComplaintState:
+    async def run(self, start: ComplaintReceived | CarriedOver) -> ComplaintState:
         publisher = asyncio.create_task(self._case.publish_in_order())
-        self.state.policy = await workflow.execute_local_activity_method(
-            PolicyActivities.load_deadline_policy, start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT
-        )
-        await receipt.receive(self._case)
-        if self.state.policy.auto_acknowledge:
-            await receipt.acknowledge_on_receipt(self._case)
+        if not isinstance(start, CarriedOver):
+            self.state.policy = await workflow.execute_local_activity_method(
+                PolicyActivities.load_deadline_policy,
+                start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT,
+            )
+            await receipt.receive(self._case)
+            if self.state.policy.auto_acknowledge:
+                await receipt.acknowledge_on_receipt(self._case)
+        else:
+            self._case.show(workflow.now())  # this run's search attributes and details
         self._ready = True
-        await escalation.keep_deadlines(self._case)
+        go_on = await escalation.keep_deadlines(self._case, self._should_continue_as_new)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._capa.finished()
+        if not go_on:
+            await self._capa.finished()
         self._case.close_outbox()
         await publisher
+        if go_on:
+            workflow.continue_as_new(self._carried_over())
         return self._case.snapshot()
+
+    def _should_continue_as_new(self) -> bool:
+        """When Temporal suggests it, or past our own bound on history events; never while a
+        CAPA child would be terminated with this run (children of runs from before)."""
+        info = workflow.info()
+        long = info.get_current_history_length() >= CONTINUE_AFTER_EVENTS
+        if not (long or info.is_continue_as_new_suggested()):
+            return False
+        return self._capa.may_continue_as_new() and workflow.patched(CONTINUE_AS_NEW)
+
+    def _carried_over(self) -> CarriedOver:
+        return CarriedOver(
+            state=self.state,
+            applied=list(self._applied.values()),
+            seen_events=list(self._seen_events),
+            running_actions=self._capa.still_running(self.state),
+        )
 
     @property
     def state(self) -> ComplaintState:

@@ -7,6 +7,7 @@ and server restarts. Nothing here ever drops a case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
@@ -23,16 +24,19 @@ from workflows.retries import SYSTEM_ACTOR
 from workflows.waiting import change_or_due
 
 
-async def keep_deadlines(case: CaseFile) -> None:
-    """Returns when a closed or rejected case has stayed so for the retention period."""
+async def keep_deadlines(case: CaseFile, continue_as_new: Callable[[], bool]) -> bool:
+    """Returns False when a closed or rejected case has stayed so for the retention period,
+    True as soon as `continue_as_new()` says this run should hand over to a fresh one."""
     while True:
+        if continue_as_new():
+            return True
         changed = case.changed_since(case.version)
         if case.state.status in lifecycle.TERMINAL_STATES:
             ended = await change_or_due(
                 changed, retention_ends(case.state), "retention after closure"
             )
             if ended and case.state.status in lifecycle.TERMINAL_STATES:
-                return
+                return False
             continue
         deadline = deadlines.next_to_escalate(case.state)
         if deadline is None:

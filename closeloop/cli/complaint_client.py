@@ -14,11 +14,13 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from base import complaints
 from base.settings import Settings
 from base.temporal import connect
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
-from workflows.complaint import ComplaintWorkflow
+from schemas.decisions import COMPLAINT_WORKFLOW, STATE_QUERY, Decision
+from schemas.outcomes import DecisionReceipt
 
 
 class Refused(click.ClickException):
@@ -75,15 +77,18 @@ def _not_found(complaint_id: str, error: RPCError) -> click.ClickException:
 async def send_decision(
     settings: Settings,
     complaint_id: str,
-    update: Any,
+    decision: Decision,
     request: BaseModel,
     update_id: str,
-) -> ComplaintState:
-    """Send one decision as a Temporal Update and return the complaint's new state."""
+) -> DecisionReceipt:
+    """Send one decision as a Temporal Update and return its receipt."""
     client = await client_for(settings)
-    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
     try:
-        state: ComplaintState = await handle.execute_update(update, request, id=update_id)
+        return await complaints.send_decision(
+            client, complaint_id, decision, request, update_id=update_id
+        )
+    except complaints.DecisionRefusedError as refused:
+        raise Refused(refused.refusal.plain()) from None
     except WorkflowUpdateFailedError as failed:
         cause = failed.cause
         raise Refused(str(getattr(cause, "message", None) or cause or failed)) from None
@@ -91,14 +96,13 @@ async def send_decision(
         if error.status is RPCStatusCode.NOT_FOUND:
             raise _not_found(complaint_id, error) from None
         raise click.ClickException(f"Temporal refused the request: {error.message}") from None
-    return state
 
 
 async def current_state(settings: Settings, complaint_id: str) -> ComplaintState:
     client = await client_for(settings)
-    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, complaint_id)
+    handle = client.get_workflow_handle(complaints.workflow_id_for(complaint_id))
     try:
-        return await handle.query(ComplaintWorkflow.current_state)
+        return await handle.query(STATE_QUERY, result_type=ComplaintState)
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise click.ClickException(f"no complaint {complaint_id}") from None
@@ -115,7 +119,7 @@ def visibility_query(
     running_only: bool,
 ) -> str:
     """The Temporal visibility query for `complaint list` (the same the UI accepts)."""
-    clauses = [f"WorkflowType = '{ComplaintWorkflow.__name__}'"]
+    clauses = [f"WorkflowType = '{COMPLAINT_WORKFLOW}'"]
     if running_only:
         clauses.append("ExecutionStatus = 'Running'")
     for key, value in (

@@ -1,4 +1,4 @@
-"""One command per decision: each sends a Temporal Update and prints the complaint's new state.
+"""One command per decision: each sends a Temporal Update and prints its receipt.
 
 Every command takes the complaint id, `--actor` (who decides, required), `--actor-name`,
 `--comment` (why), `--update-id` (repeat a command with the same id to retry it safely) and
@@ -20,12 +20,11 @@ import click
 from pydantic import BaseModel, ValidationError
 
 from base.settings import load_settings
-from closeloop.cli.complaint_client import send_decision, temporal_command
+from closeloop.cli.complaint_client import current_state, send_decision, temporal_command
 from closeloop.cli.complaint_parsing import Duration, When
-from closeloop.cli.complaint_view import decision_summary
+from closeloop.cli.complaint_view import receipt_summary
 from schemas import decisions as d
 from schemas.events import Channel
-from workflows.complaint import ComplaintWorkflow
 
 
 @dataclass(frozen=True)
@@ -98,21 +97,26 @@ def _first_error(invalid: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
-def send(common: Common, update: Callable[..., Any], build: Callable[[], BaseModel]) -> None:
+def send(common: Common, decision: d.Decision, build: Callable[[], BaseModel]) -> None:
     try:
         request = build()
     except ValidationError as invalid:
         raise click.UsageError(_first_error(invalid)) from None
 
-    def run() -> None:
-        state = asyncio.run(
-            send_decision(load_settings(), common.complaint_id, update, request, common.update_id)
+    async def decide() -> None:
+        settings = load_settings()
+        receipt = await send_decision(
+            settings, common.complaint_id, decision, request, common.update_id
         )
+        state = await current_state(settings, common.complaint_id)  # for the headline
         if common.as_json:
             click.echo(state.model_dump_json(indent=2))
             return
-        click.echo(decision_summary(state))
+        click.echo(receipt_summary(receipt, state))
         click.echo(f"update id: {common.update_id}")
+
+    def run() -> None:
+        asyncio.run(decide())
 
     temporal_command(run)
 
@@ -128,7 +132,7 @@ def ack(common: Common, channel: str | None, message: str) -> None:
     """Record the acknowledgment sent to the customer (when not automatic)."""
     send(
         common,
-        ComplaintWorkflow.acknowledge,
+        d.Decision.ACKNOWLEDGE,
         lambda: d.AcknowledgeInput(
             **common.envelope(), channel=Channel(channel) if channel else None, message=message
         ),
@@ -170,7 +174,7 @@ def triage(
         raise click.UsageError("say --reportable or --not-reportable")
     send(
         common,
-        ComplaintWorkflow.triage,
+        d.Decision.TRIAGE,
         lambda: d.TriageInput(
             **common.envelope(),
             severity=d.Severity(severity),
@@ -215,7 +219,7 @@ def investigate(
     if decline_reason is not None:
         send(
             common,
-            ComplaintWorkflow.decline_investigation,
+            d.Decision.DECLINE_INVESTIGATION,
             lambda: d.DeclineInvestigationInput(**common.envelope(), reason=decline_reason),
         )
         return
@@ -223,7 +227,7 @@ def investigate(
         raise click.UsageError("give --method and at least one --root-cause (or --decline)")
     send(
         common,
-        ComplaintWorkflow.investigate,
+        d.Decision.INVESTIGATE,
         lambda: d.InvestigateInput(
             **common.envelope(),
             method=d.InvestigationMethod(method),
@@ -274,7 +278,7 @@ def plan_capa(
     ]
     send(
         common,
-        ComplaintWorkflow.plan_capa,
+        d.Decision.PLAN_CAPA,
         lambda: d.PlanCapaInput(
             **common.envelope(),
             actions=[d.CapaActionPlan.model_validate(plan) for plan in plans],
@@ -295,7 +299,7 @@ def progress(
     """Record progress on a CAPA action."""
     send(
         common,
-        ComplaintWorkflow.record_action_progress,
+        d.Decision.RECORD_ACTION_PROGRESS,
         lambda: d.ActionProgressInput(
             **common.envelope(),
             action_id=action_id,
@@ -317,7 +321,7 @@ def complete_action(
     """Complete a CAPA action, with evidence."""
     send(
         common,
-        ComplaintWorkflow.complete_action,
+        d.Decision.COMPLETE_ACTION,
         lambda: d.CompleteActionInput(
             **common.envelope(), action_id=action_id, evidence=list(evidence), summary=summary
         ),
@@ -345,7 +349,7 @@ def extend(
     """Move a due date: an explicit decision with a reason."""
     send(
         common,
-        ComplaintWorkflow.extend,
+        d.Decision.EXTEND,
         lambda: d.ExtendInput(
             **common.envelope(),
             action_id=action_id,
@@ -377,7 +381,7 @@ def verify(
         raise click.UsageError("say --effective or --not-effective")
     send(
         common,
-        ComplaintWorkflow.verify,
+        d.Decision.VERIFY,
         lambda: d.VerifyInput(
             **common.envelope(),
             effective=effective,
@@ -395,7 +399,7 @@ def close(common: Common, response: str, channel: str | None) -> None:
     """Close the complaint with the response sent to the customer."""
     send(
         common,
-        ComplaintWorkflow.close,
+        d.Decision.CLOSE,
         lambda: d.CloseInput(
             **common.envelope(),
             customer_response=response,
@@ -417,7 +421,7 @@ def reject(
         raise click.UsageError("give exactly one of --duplicate-of ID or --not-a-complaint")
     send(
         common,
-        ComplaintWorkflow.reject,
+        d.Decision.REJECT,
         lambda: d.RejectInput(
             **common.envelope(),
             reason=d.RejectReason.DUPLICATE if duplicate_of else d.RejectReason.NOT_A_COMPLAINT,
@@ -441,7 +445,7 @@ def reopen(common: Common, reason: str, explanation: str) -> None:
     """Reopen a verifying or closed complaint: back to investigation (the loop is counted)."""
     send(
         common,
-        ComplaintWorkflow.reopen,
+        d.Decision.REOPEN,
         lambda: d.ReopenInput(
             **common.envelope(), reason=d.ReopenReason(reason), explanation=explanation
         ),
@@ -457,7 +461,7 @@ def add_info(common: Common, information: str, attachments: tuple[str, ...], sou
     """Add information (from the customer or anyone) to the complaint file."""
     send(
         common,
-        ComplaintWorkflow.add_information,
+        d.Decision.ADD_INFORMATION,
         lambda: d.AddInformationInput(
             **common.envelope(),
             information=information,
@@ -476,7 +480,7 @@ def report(common: Common, regulator: str, reference: str, submitted_at: datetim
     """Record the report filed with the regulator (stops the regulator deadline)."""
     send(
         common,
-        ComplaintWorkflow.record_regulatory_report,
+        d.Decision.RECORD_REGULATORY_REPORT,
         lambda: d.RegulatoryReportInput(
             **common.envelope(),
             regulator=regulator,

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from schemas.complaint_state import ComplaintState
+from schemas.outcomes import DecisionReceipt
 
 
 def when(value: datetime | None) -> str:
@@ -41,6 +42,17 @@ def decision_summary(state: ComplaintState) -> str:
         lines.append(f"next due: {state.next_due.what} by {when(state.next_due.due_at)}{late}")
     lines.append("allowed decisions: " + (", ".join(state.allowed_decisions) or "none"))
     lines.append(f"state hash: {state.state_hash}")
+    return "\n".join(lines)
+
+
+def receipt_summary(receipt: DecisionReceipt, state: ComplaintState) -> str:
+    """What a decision command prints: the receipt, under the complaint's current headline."""
+    lines = [headline(state), f"recorded: {receipt.what} (audit #{receipt.audit_seq})"]
+    if receipt.next_due:
+        late = " (OVERDUE)" if receipt.next_due.overdue else ""
+        lines.append(f"next due: {receipt.next_due.what} by {when(receipt.next_due.due_at)}{late}")
+    lines.append("allowed decisions: " + (", ".join(receipt.allowed_decisions) or "none"))
+    lines.append(f"state hash: {receipt.state_hash}")
     return "\n".join(lines)
 
 

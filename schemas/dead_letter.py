@@ -24,6 +24,7 @@ class DeadLetterKind(StrEnum):
     INVALID = "invalid"  # breaks the contract: the producer must fix it
     REFUSED = "refused"  # the workflow refused it: reason from the workflow
     UNKNOWN_COMPLAINT = "unknown_complaint"  # no complaint with that id (yet)
+    CONFLICT = "conflict"  # its event_id was already applied with other content
     INTERNAL = "internal"  # our bug: replay once fixed
 
 

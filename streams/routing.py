@@ -25,7 +25,12 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from base.complaints import workflow_id_for
+from base.complaints import (
+    DecisionConflictError,
+    DecisionRefusedError,
+    send_decision,
+    workflow_id_for,
+)
 from base.temporal_retry import TRANSIENT_CODES, retry_transient
 from schemas import decisions
 from schemas.events import (
@@ -39,6 +44,7 @@ from schemas.events import (
     UpdateEvent,
     VerificationCompleted,
 )
+from streams.wording import in_event_words, text_in_event_words
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +66,7 @@ class Route:
 class Delivered(StrEnum):
     APPLIED = "applied"  # the Update completed / the Signal was accepted
     REFUSED = "refused"  # the workflow (or Temporal) said no: dead-letter with `reason`
+    CONFLICT = "conflict"  # the event id was already applied with other content
     UNKNOWN = "unknown"  # no workflow with that id (yet)
 
 
@@ -181,7 +188,8 @@ def build_input(event: UpdateEvent) -> tuple[Route, BaseModel]:
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "input"
-        raise ValueError(f"the workflow's input refuses it: {where}: {first['msg']}") from None
+        message = text_in_event_words(str(first["msg"]))
+        raise ValueError(f"the workflow's input refuses it: {where}: {message}") from None
 
 
 class TemporalRouter:
@@ -202,9 +210,20 @@ class TemporalRouter:
             handle = client.get_workflow_handle(workflow_id_for(event.complaint_id))
             try:
                 if route.via is Via.UPDATE:
-                    await handle.execute_update(route.name, payload, id=str(event.event_id))
+                    await send_decision(
+                        client,
+                        event.complaint_id,
+                        decisions.Decision(route.name),
+                        payload,
+                        update_id=str(event.event_id),
+                    )
                 else:
                     await handle.signal(route.name, payload)
+            except DecisionConflictError as conflict:
+                return Delivery(Delivered.CONFLICT, in_event_words(conflict.refusal))
+            except DecisionRefusedError as refused:
+                reason = in_event_words(refused.refusal)
+                return Delivery(Delivered.REFUSED, f"workflow refused it: {reason}")
             except WorkflowUpdateFailedError as failed:
                 return Delivery(Delivered.REFUSED, f"workflow refused it: {_message(failed)}")
             except RPCError as error:

@@ -87,6 +87,8 @@ async def _handle(
             f"{delivery.reason}: no workflow after waiting {unknown_complaint_wait:g} s for "
             "its complaint.received event"
         )
+    elif delivery.status is Delivered.CONFLICT:
+        kind, field, reason = DeadLetterKind.CONFLICT, "$.event_id", delivery.reason
     else:
         kind, field, reason = DeadLetterKind.REFUSED, "$", delivery.reason
     await dead_letters.write(

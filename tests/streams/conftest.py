@@ -42,6 +42,14 @@ from closeloop.stack import (
 )
 from schemas.dead_letter import DeadLetter
 
+# The workflow harness on the time-skipping server, for routing tests against the real workflow.
+from tests.workflows.conftest import (  # noqa: F401
+    detached_harness,
+    harness,
+    policy,
+    search_attributes_registered,
+)
+
 T = TypeVar("T")
 
 # Short enough that the e2e suite does not sit out 30 s per unknown complaint.

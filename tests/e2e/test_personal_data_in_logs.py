@@ -10,6 +10,7 @@ is logged with ids only. Issue 8.10.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 
 import psycopg
@@ -72,7 +73,7 @@ async def test_dropped_database_connections_leave_no_complaint_data_in_the_logs(
         publish_with_kafka_python(postgres_stack, event)
         complaint_id = str(event["complaint_id"])
         count = await eventually(
-            lambda cid=complaint_id: asyncio.to_thread(recorded, cid), lambda n: n == 1
+            functools.partial(asyncio.to_thread, recorded, complaint_id), lambda n: n == 1
         )
         assert count == 1, postgres_stack.logs()
         terminated += await asyncio.to_thread(terminate_backends, database)

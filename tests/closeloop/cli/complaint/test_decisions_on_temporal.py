@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner, Result
@@ -29,8 +29,7 @@ from activities.policy import PolicyActivities
 from audit.store import AuditLog, EntryFilter
 from base.complaints import start_complaint
 from closeloop.cli import main
-from closeloop.cli.complaint_client import visibility_query
-from closeloop.cli.complaint_parsing import parse_duration, parse_when
+from closeloop.cli.complaint.client import visibility_query
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
 from schemas.deadlines import DeadlinePolicy
@@ -226,29 +225,21 @@ async def test_usage_errors_exit_2(cli):
     assert "kind" in result.output
 
 
-def test_dates_and_durations():
-    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    assert parse_when("14d", now=now) == now + timedelta(days=14)
-    assert parse_when("+36h", now=now) == now + timedelta(hours=36)
-    assert parse_when("2026-12-31") == datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
-    assert parse_when("2026-12-31T17:00:00+01:00") == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
-    assert parse_when("2026-12-31T17:00") == datetime(2026, 12, 31, 17, 0, tzinfo=UTC)
-    assert parse_duration("30d") == timedelta(days=30)
-    assert parse_duration("2w") == timedelta(weeks=2)
-    assert parse_duration("P10D") == timedelta(days=10)
-
-
 def test_visibility_query():
     query = visibility_query(
         status="investigating",
         overdue=True,
         severity=None,
         assignee="o'brien",
+        product="KET-200",
+        customer="CUST-1",
+        category="product-safety",
         reportable=False,
         running_only=True,
     )
     assert query == (
         "WorkflowType = 'ComplaintWorkflow' AND ExecutionStatus = 'Running' AND "
-        "CloseloopStatus = 'investigating' AND CloseloopAssignee = 'o\\'brien' AND "
-        "CloseloopOverdue = true"
+        "CloseloopStatus = 'investigating' AND CloseloopCategory = 'product-safety' AND "
+        "CloseloopProduct = 'KET-200' AND CloseloopCustomer = 'CUST-1' AND "
+        "CloseloopAssignee = 'o\\'brien' AND CloseloopOverdue = true"
     )

@@ -10,7 +10,10 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from closeloop.cli.complaint.vocabulary import command_name
 from schemas.complaint_state import ComplaintState
+from schemas.decisions import Decision
+from schemas.outcomes import DecisionReceipt
 
 
 def when(value: datetime | None) -> str:
@@ -30,17 +33,24 @@ def headline(state: ComplaintState) -> str:
     return "  ".join(parts)
 
 
-def decision_summary(state: ComplaintState) -> str:
+def allowed(decisions: list[Decision]) -> str:
+    """The decisions allowed now, as the `closeloop complaint` commands that send them."""
+    return ", ".join(command_name(decision) for decision in decisions) or "none"
+
+
+def receipt_summary(receipt: DecisionReceipt) -> str:
     """What a decision command prints: where the complaint is now and what comes next."""
-    lines = [headline(state)]
-    if state.history:
-        last = state.history[-1]
-        lines.append(f"recorded: {last.what} (audit #{last.audit_seq})")
-    if state.next_due:
-        late = " (OVERDUE)" if state.next_due.overdue else ""
-        lines.append(f"next due: {state.next_due.what} by {when(state.next_due.due_at)}{late}")
-    lines.append("allowed decisions: " + (", ".join(state.allowed_decisions) or "none"))
-    lines.append(f"state hash: {state.state_hash}")
+    overdue = "  OVERDUE" if receipt.overdue else ""
+    lines = [f"{receipt.complaint_id}  {receipt.status}{overdue}"]
+    if receipt.what or receipt.audit_seq is not None:
+        audit = f" (audit #{receipt.audit_seq})" if receipt.audit_seq is not None else ""
+        lines.append(f"recorded: {receipt.what or command_name(receipt.decision)}{audit}")
+    if receipt.next_due:
+        late = " (OVERDUE)" if receipt.next_due.overdue else ""
+        due = receipt.next_due
+        lines.append(f"next due: {due.what} by {when(due.due_at)}{late}")
+    lines.append(f"allowed next: {allowed(receipt.allowed_decisions)}")
+    lines.append(f"state hash: {receipt.state_hash}")
     return "\n".join(lines)
 
 
@@ -58,7 +68,7 @@ def complaint_screen(state: ComplaintState) -> Group:
     if state.next_due:
         late = " OVERDUE" if state.next_due.overdue else ""
         facts.add_row("next due", f"{state.next_due.what} by {when(state.next_due.due_at)}{late}")
-    facts.add_row("allowed", ", ".join(state.allowed_decisions) or "none")
+    facts.add_row("allowed next", allowed(state.allowed_decisions))
     facts.add_row("state hash", state.state_hash)
     parts: list[Table | Text] = [facts]
 

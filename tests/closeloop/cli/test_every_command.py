@@ -31,7 +31,7 @@ def walk(
 
 def every_command() -> list[tuple[tuple[str, ...], click.Command]]:
     ctx = click.Context(main)
-    found = []
+    found: list[tuple[tuple[str, ...], click.Command]] = []
     for name in COMMANDS:
         command = main.get_command(ctx, name)
         assert command is not None, name
@@ -75,7 +75,7 @@ def test_an_unknown_option_is_a_usage_error(path, command):
 
 def typed_options() -> list[tuple[tuple[str, ...], str]]:
     """(command path, option) for every option whose value is checked (not free text)."""
-    found = []
+    found: list[tuple[tuple[str, ...], str]] = []
     for path, command in EVERY:
         for param in command.params:
             if (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from closeloop.cli import main
 from closeloop.cli.exit_status import ExitStatus
@@ -14,7 +14,7 @@ from schemas import topics
 from schemas.contract import examples_dir
 
 
-def publish(*args: str, bootstrap: str = "127.0.0.1:1") -> object:
+def publish(*args: str, bootstrap: str = "127.0.0.1:1") -> Result:
     return CliRunner().invoke(
         main,
         ["publish", *args],

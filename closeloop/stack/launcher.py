@@ -224,7 +224,7 @@ def up(settings: Settings, *, detach: bool, echo: Echo = print, timeout: float =
             try:
                 out(banner(stack, detach=detach))
                 follower = LogFollower(stack.parts)
-                return supervise(stack, follower, out)
+                return supervise(stack, follower, out, out.check)
             except StackInterrupted:
                 return 0
             finally:

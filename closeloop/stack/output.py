@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 from collections.abc import Callable
 
 from closeloop.stack.signals import StackInterrupted
@@ -36,6 +37,19 @@ class LauncherOutput:
         except OSError:
             self._close()
             raise OutputClosed("output closed") from None
+
+    def check(self) -> None:
+        """`OutputClosed` if the pipe's reader or the terminal went away, even though
+        nothing was written: a quiet stack must not outlive its operator either."""
+        if self.closed:
+            return
+        poller = select.poll()
+        for fd in (1, 2):
+            with contextlib.suppress(OSError, ValueError):
+                poller.register(fd, select.POLLERR | select.POLLHUP)
+        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+            self._close()
+            raise OutputClosed("output closed")
 
     def quiet(self, line: str) -> None:
         """Write a line if anyone can still read it; never raise (for use while stopping)."""

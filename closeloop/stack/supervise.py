@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from closeloop.stack.launcher import Stack
 
 Echo = Callable[[str], None]
+Check = Callable[[], None]
+
+
+def _nothing() -> None:
+    return None
+
 
 RESTARTABLE = ("broker", "stream")
 MAX_RESTARTS = 3
@@ -38,11 +44,14 @@ LOST = (
 )
 
 
-def supervise(stack: Stack, follower: LogFollower, echo: Echo) -> int:
-    """Show the parts' logs until interrupted (0) or until a part dies for good (1)."""
+def supervise(stack: Stack, follower: LogFollower, echo: Echo, check: Check = _nothing) -> int:
+    """Show the parts' logs until interrupted (0) or until a part dies for good (1).
+
+    `check` raises `StackInterrupted` when the launcher should stop (its output is gone)."""
     restarts: dict[str, list[float]] = {name: [] for name in RESTARTABLE}
     try:
         while True:
+            check()
             for line in follower.new_lines():
                 echo(line)
             dead = [part for part in stack.parts if not part.alive()]

@@ -1,26 +1,38 @@
-"""Starting a complaint's workflow: the one place that decides how a complaint becomes a case.
+"""Starting a complaint's workflow and sending it decisions, by name.
 
-Used by the stream processor, the CLI, tests and the benchmark's baseline alike. It starts
-the workflow by its type name, so callers never import (or load) the workflow code.
+The one place that decides how a complaint becomes a case (`start_complaint`) and how a
+decision reaches it (`send_decision`). Used by the stream processor, the CLI, tests and the
+benchmark's baseline alike. Both go by the workflow's type and Update names, so callers
+never import (or load) the workflow code.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from temporalio.client import Client
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintStatus
-from schemas.decisions import COMPLAINT_WORKFLOW
+from schemas.decisions import COMPLAINT_WORKFLOW, Decision
 from schemas.events import ComplaintReceived
+from schemas.markers import decision_ref, field_ref
+from schemas.outcomes import (
+    CONFLICT,
+    REFUSED,
+    DecisionReceipt,
+    Refusal,
+    RefusalCode,
+    request_digest,
+)
 
 
 class StartOutcome(StrEnum):
@@ -62,3 +74,66 @@ async def start_complaint(
     except WorkflowAlreadyStartedError:
         return StartOutcome.DUPLICATE
     return StartOutcome.STARTED
+
+
+class DecisionRefusedError(Exception):
+    """The complaint's workflow refused the decision; `refusal` says why, with markers."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.plain())
+        self.refusal = refusal
+
+
+class DecisionConflictError(DecisionRefusedError):
+    """The update id was already used for another decision or other content."""
+
+
+async def send_decision(
+    client: Client,
+    complaint_id: str,
+    decision: Decision,
+    request: BaseModel,
+    *,
+    update_id: str,
+) -> DecisionReceipt:
+    """Send one decision as a Temporal Update (by name) and return its receipt.
+
+    A retry with the same `update_id` and the same content returns the first receipt. The
+    same id with other content raises `DecisionConflictError`: either the workflow says so,
+    or Temporal answered from its own de-duplication with the first receipt, whose
+    `request_hash` then differs from this request's. Other Temporal errors (`RPCError`, for
+    example NOT_FOUND for an unknown complaint) are left to the caller.
+    """
+    handle = client.get_workflow_handle(workflow_id_for(complaint_id))
+    try:
+        receipt = await handle.execute_update(
+            decision.value, request, id=update_id, result_type=DecisionReceipt
+        )
+    except WorkflowUpdateFailedError as failed:
+        raise _refusal_error(failed) from None
+    expected = request_digest(decision, request)
+    if receipt.request_hash and receipt.request_hash != expected:
+        raise DecisionConflictError(
+            Refusal(
+                code=RefusalCode.CONFLICT,
+                complaint_id=complaint_id,
+                status=receipt.status,
+                decision=decision,
+                template=(
+                    f"update id {update_id} ({field_ref('update_id')}) was already used for a "
+                    f"{decision_ref(receipt.decision)} with other content "
+                    f"(audit #{receipt.audit_seq}); nothing was changed: send new content "
+                    "with a new update id"
+                ),
+            )
+        )
+    return receipt
+
+
+def _refusal_error(failed: WorkflowUpdateFailedError) -> Exception:
+    cause = failed.cause
+    if isinstance(cause, ApplicationError) and cause.type in (REFUSED, CONFLICT) and cause.details:
+        refusal = Refusal.model_validate(cause.details[0])
+        kind = DecisionConflictError if cause.type == CONFLICT else DecisionRefusedError
+        return kind(refusal)
+    return failed

@@ -5,8 +5,11 @@ id of the event it came from (`event_id`). Callers that relay an event use that 
 the Temporal Update id, so a redelivered event is applied, and audited, exactly once:
 
     await handle.execute_update(
-        ComplaintWorkflow.investigate, InvestigateInput(...), id=str(event_id)
+        Decision.INVESTIGATE, InvestigateInput(...), id=str(event_id)
     )
+
+(`base.complaints.send_decision` does this and returns the `schemas.outcomes.DecisionReceipt`.)
+Validation messages name fields with `schemas.markers.field_ref` markers, never bare.
 
 Operators' commands use a fresh UUID as the Update id (`--update-id` to retry one).
 The handler names are the values of `Decision`; `CUSTOMER_ACTIVITY_SIGNAL` is a Signal.
@@ -21,6 +24,7 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from schemas.events import Channel
+from schemas.markers import field_ref
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -169,7 +173,7 @@ class InvestigateInput(DecisionInput):
     @model_validator(mode="after")
     def _other_needs_detail(self) -> Self:
         if self.method is InvestigationMethod.OTHER and not self.method_detail:
-            raise ValueError("method 'other' needs method_detail")
+            raise ValueError(f"method 'other' needs {field_ref('method_detail')}")
         return self
 
 
@@ -212,17 +216,26 @@ class CompleteActionInput(DecisionInput):
 
 
 class ExtendInput(DecisionInput):
-    """Move one due date: a CAPA action's (`action_id`) or a stage deadline's (`stage`)."""
+    """Move one due date: a CAPA action's (`action_id`) or a stage deadline's (`stage`).
+
+    Later is the usual case. Earlier only with `allow_earlier` (a deliberate tightening,
+    audited like any move) and never to a time that has passed: a deadline cannot be made
+    overdue, or quietly shortened, by a slip of the date."""
 
     action_id: ActionId | None = None
     stage: DeadlineStage | None = None
     new_due_at: AwareDatetime
     reason: Reason
+    allow_earlier: bool = Field(
+        default=False, description="True: the new due date may be earlier than the current one"
+    )
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> Self:
         if (self.action_id is None) == (self.stage is None):
-            raise ValueError("give exactly one of action_id or stage")
+            raise ValueError(
+                f"give exactly one of {field_ref('action_id')} or {field_ref('stage')}"
+            )
         return self
 
 
@@ -249,7 +262,10 @@ class RejectInput(DecisionInput):
     @model_validator(mode="after")
     def _duplicate_links(self) -> Self:
         if (self.reason is RejectReason.DUPLICATE) != (self.duplicate_of is not None):
-            raise ValueError("duplicate_of is required for, and only for, reason 'duplicate'")
+            raise ValueError(
+                f"{field_ref('duplicate_of')} is required for, and only for, "
+                f"{field_ref('reason')} 'duplicate'"
+            )
         return self
 
 
@@ -277,7 +293,7 @@ class RecordSurveyInput(DecisionInput):
     @model_validator(mode="after")
     def _some_score(self) -> Self:
         if self.csat is None and self.nps is None:
-            raise ValueError("give csat, nps or both")
+            raise ValueError(f"give {field_ref('csat')}, {field_ref('nps')} or both")
         return self
 
 

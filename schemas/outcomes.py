@@ -15,6 +15,8 @@ with the internal names, for logs and as the error's message.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +25,20 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.decisions import Decision
+from schemas.markers import decision_ref, field_ref
+
+__all__ = [
+    "CONFLICT",
+    "REFUSED",
+    "DecisionReceipt",
+    "DueNext",
+    "Refusal",
+    "RefusalCode",
+    "decision_ref",
+    "field_ref",
+    "render",
+    "request_digest",
+]
 
 REFUSED = "DecisionRefused"
 CONFLICT = "DecisionConflict"
@@ -61,6 +77,9 @@ class DecisionReceipt(BaseModel):
     allowed_decisions: list[Decision] = Field(default_factory=list)
     overdue: bool = False
     what: str = ""
+    request_hash: str = Field(
+        default="", description="`request_digest` of the decision this receipt answers"
+    )
 
 
 class Refusal(BaseModel):
@@ -101,10 +120,10 @@ def render(
     return _MARKER.sub(word, template)
 
 
-def field_ref(name: str) -> str:
-    """A field marker for a refusal template (`field_ref("reason")` -> `{field:reason}`)."""
-    return "{field:" + name + "}"
-
-
-def decision_ref(name: str) -> str:
-    return "{decision:" + name + "}"
+def request_digest(decision: str, request: BaseModel) -> str:
+    """What makes two sends of one update id the same decision: the decision's name and its
+    input, as canonical JSON. The workflow keeps it beside each applied update id; a client
+    compares it with the receipt's `request_hash` to notice an id reused for other content."""
+    document = {"decision": str(decision), "input": request.model_dump(mode="json")}
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]

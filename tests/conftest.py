@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -96,6 +97,26 @@ def venv_binary(name: str) -> str:
     return found
 
 
+# A Temporal server (a JVM-less native binary, still) can take far more than the SDK's
+# default 5 s to start on a loaded 2-core machine: wait longer, and start again if it fails.
+SERVER_STARTUP_TIMEOUT = timedelta(seconds=60)
+SERVER_START_ATTEMPTS = 3
+
+
+async def start_with_retries(
+    start: Callable[[], Awaitable[T]], *, what: str, attempts: int = SERVER_START_ATTEMPTS
+) -> T:
+    """`start()` again after a failed start (each try has its own, long startup budget)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await start()
+        except Exception as exc:  # the SDK reports a failed start as a plain RuntimeError
+            if attempt == attempts:
+                raise RuntimeError(f"{what} did not start in {attempts} tries: {exc}") from exc
+            await asyncio.sleep(attempt)
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server: days of SLA timers run in milliseconds.
@@ -103,9 +124,13 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     One per test module: a workflow left busy by one module (terminated mid-task) can hold
     the server's clock locked, and must not stall the timers of the next module.
     """
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=venv_binary("temporal-test-server"),
+    env = await start_with_retries(
+        lambda: WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=venv_binary("temporal-test-server"),
+            test_server_startup_timeout=SERVER_STARTUP_TIMEOUT,
+        ),
+        what="the time-skipping test server",
     )
     try:
         yield env

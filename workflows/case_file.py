@@ -108,8 +108,9 @@ class CaseFile:
     def snapshot(self) -> ComplaintState:
         return view.snapshot(self.state, workflow.now())
 
-    async def commit(self, candidate: ComplaintState, entry: Entry, now: datetime) -> None:
-        """Audit first; only then do the state, the UI and downstream systems move on."""
+    async def commit(self, candidate: ComplaintState, entry: Entry, now: datetime) -> int:
+        """Audit first; only then do the state, the UI and downstream systems move on.
+        Returns the audit log's sequence number of the entry."""
         previous = self.state
         audit_seq = entry.audit_seq
         if audit_seq is None:
@@ -147,6 +148,7 @@ class CaseFile:
         self.state = candidate
         self._show(now)
         self.version += 1
+        return audit_seq
 
     async def _audit(self, entry: Entry, now: datetime) -> AuditReceipt:
         return await workflow.execute_activity_method(

@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
@@ -54,19 +53,25 @@ with workflow.unsafe.imports_passed_through():
         VerifyInput,
     )
     from schemas.events import ComplaintReceived
-    from workflows import escalation, facts, receipt
+    from schemas.outcomes import DecisionReceipt, request_digest
+    from workflows import escalation, facts, receipt, view
     from workflows.capa import OVERDUE_SIGNAL
     from workflows.capa_children import CapaChildren
     from workflows.case_file import CaseFile, decision_entry
+    from workflows.refusals import conflict_error, refusal_error
     from workflows.retries import POLICY_ACTIVITY_TIMEOUT
     from workflows.rules import Refused
     from workflows.rules.registry import LOGIC, judge
     from workflows.signature import state_hash
 
-DECISION_REFUSED = "DecisionRefused"
-# Bounded memories of what was already applied: Update ids (belt and braces behind the
-# server's own de-duplication) and signal event ids (signals are not de-duplicated durably).
-APPLIED_UPDATES_KEPT = 1000
+# Bounded memories of what was already applied: Update ids with their receipts (belt and
+# braces behind the server's own de-duplication, which answers a reused id with the first
+# receipt: clients compare its `request_hash`) and signal event ids (signals are not
+# de-duplicated durably).
+APPLIED_UPDATES_KEPT = 256
+# Moving a due date earlier needs `allow_earlier` (bug 8.9); runs that took such a decision
+# before the rule existed replay as they ran.
+EARLIER_NEEDS_FLAG = "extend-earlier-needs-flag"
 SEEN_EVENTS_KEPT = 1000
 
 
@@ -86,7 +91,8 @@ class ComplaintWorkflow:
         )
         self._capa = CapaChildren()
         self._ready = False  # receipt (and automatic acknowledgment) recorded
-        self._applied: deque[str] = deque(maxlen=APPLIED_UPDATES_KEPT)
+        # update id -> the receipt it got (with the digest of its request), oldest first
+        self._applied: dict[str, DecisionReceipt] = {}
         self._seen_events: deque[str] = deque(maxlen=SEEN_EVENTS_KEPT)
 
     @workflow.run
@@ -120,7 +126,7 @@ class ComplaintWorkflow:
     # -- decisions: one Update each, its validator beside it --------------------------------
 
     @workflow.update
-    async def acknowledge(self, request: AcknowledgeInput) -> ComplaintState:
+    async def acknowledge(self, request: AcknowledgeInput) -> DecisionReceipt:
         return await self._decide(Decision.ACKNOWLEDGE, request)
 
     @acknowledge.validator
@@ -128,7 +134,7 @@ class ComplaintWorkflow:
         self._validate(Decision.ACKNOWLEDGE, request)
 
     @workflow.update
-    async def triage(self, request: TriageInput) -> ComplaintState:
+    async def triage(self, request: TriageInput) -> DecisionReceipt:
         return await self._decide(Decision.TRIAGE, request)
 
     @triage.validator
@@ -136,7 +142,7 @@ class ComplaintWorkflow:
         self._validate(Decision.TRIAGE, request)
 
     @workflow.update
-    async def investigate(self, request: InvestigateInput) -> ComplaintState:
+    async def investigate(self, request: InvestigateInput) -> DecisionReceipt:
         return await self._decide(Decision.INVESTIGATE, request)
 
     @investigate.validator
@@ -144,7 +150,7 @@ class ComplaintWorkflow:
         self._validate(Decision.INVESTIGATE, request)
 
     @workflow.update
-    async def decline_investigation(self, request: DeclineInvestigationInput) -> ComplaintState:
+    async def decline_investigation(self, request: DeclineInvestigationInput) -> DecisionReceipt:
         return await self._decide(Decision.DECLINE_INVESTIGATION, request)
 
     @decline_investigation.validator
@@ -152,7 +158,7 @@ class ComplaintWorkflow:
         self._validate(Decision.DECLINE_INVESTIGATION, request)
 
     @workflow.update
-    async def plan_capa(self, request: PlanCapaInput) -> ComplaintState:
+    async def plan_capa(self, request: PlanCapaInput) -> DecisionReceipt:
         return await self._decide(Decision.PLAN_CAPA, request, then=self._capa.start)
 
     @plan_capa.validator
@@ -160,7 +166,7 @@ class ComplaintWorkflow:
         self._validate(Decision.PLAN_CAPA, request)
 
     @workflow.update
-    async def record_action_progress(self, request: ActionProgressInput) -> ComplaintState:
+    async def record_action_progress(self, request: ActionProgressInput) -> DecisionReceipt:
         return await self._decide(
             Decision.RECORD_ACTION_PROGRESS, request, then=self._capa.progressed
         )
@@ -170,7 +176,7 @@ class ComplaintWorkflow:
         self._validate(Decision.RECORD_ACTION_PROGRESS, request)
 
     @workflow.update
-    async def complete_action(self, request: CompleteActionInput) -> ComplaintState:
+    async def complete_action(self, request: CompleteActionInput) -> DecisionReceipt:
         return await self._decide(Decision.COMPLETE_ACTION, request, then=self._capa.completed)
 
     @complete_action.validator
@@ -178,7 +184,7 @@ class ComplaintWorkflow:
         self._validate(Decision.COMPLETE_ACTION, request)
 
     @workflow.update
-    async def extend(self, request: ExtendInput) -> ComplaintState:
+    async def extend(self, request: ExtendInput) -> DecisionReceipt:
         return await self._decide(Decision.EXTEND, request, then=self._capa.due_moved)
 
     @extend.validator
@@ -186,7 +192,7 @@ class ComplaintWorkflow:
         self._validate(Decision.EXTEND, request)
 
     @workflow.update
-    async def verify(self, request: VerifyInput) -> ComplaintState:
+    async def verify(self, request: VerifyInput) -> DecisionReceipt:
         return await self._decide(Decision.VERIFY, request)
 
     @verify.validator
@@ -194,7 +200,7 @@ class ComplaintWorkflow:
         self._validate(Decision.VERIFY, request)
 
     @workflow.update
-    async def close(self, request: CloseInput) -> ComplaintState:
+    async def close(self, request: CloseInput) -> DecisionReceipt:
         return await self._decide(Decision.CLOSE, request)
 
     @close.validator
@@ -202,7 +208,7 @@ class ComplaintWorkflow:
         self._validate(Decision.CLOSE, request)
 
     @workflow.update
-    async def reject(self, request: RejectInput) -> ComplaintState:
+    async def reject(self, request: RejectInput) -> DecisionReceipt:
         return await self._decide(Decision.REJECT, request)
 
     @reject.validator
@@ -210,7 +216,7 @@ class ComplaintWorkflow:
         self._validate(Decision.REJECT, request)
 
     @workflow.update
-    async def reopen(self, request: ReopenInput) -> ComplaintState:
+    async def reopen(self, request: ReopenInput) -> DecisionReceipt:
         return await self._decide(Decision.REOPEN, request)
 
     @reopen.validator
@@ -218,7 +224,7 @@ class ComplaintWorkflow:
         self._validate(Decision.REOPEN, request)
 
     @workflow.update
-    async def add_information(self, request: AddInformationInput) -> ComplaintState:
+    async def add_information(self, request: AddInformationInput) -> DecisionReceipt:
         return await self._decide(Decision.ADD_INFORMATION, request)
 
     @add_information.validator
@@ -226,7 +232,7 @@ class ComplaintWorkflow:
         self._validate(Decision.ADD_INFORMATION, request)
 
     @workflow.update
-    async def record_survey(self, request: RecordSurveyInput) -> ComplaintState:
+    async def record_survey(self, request: RecordSurveyInput) -> DecisionReceipt:
         return await self._decide(Decision.RECORD_SURVEY, request)
 
     @record_survey.validator
@@ -234,7 +240,7 @@ class ComplaintWorkflow:
         self._validate(Decision.RECORD_SURVEY, request)
 
     @workflow.update
-    async def record_regulatory_report(self, request: RegulatoryReportInput) -> ComplaintState:
+    async def record_regulatory_report(self, request: RegulatoryReportInput) -> DecisionReceipt:
         return await self._decide(Decision.RECORD_REGULATORY_REPORT, request)
 
     @record_regulatory_report.validator
@@ -265,15 +271,26 @@ class ComplaintWorkflow:
 
     def _validate(self, decision: Decision, request: DecisionInput) -> None:
         """Refuse an illegal decision before anything is written to history."""
-        info = workflow.current_update_info()
-        if info is not None and info.id in self._applied:
+        update_id = _update_id()
+        earlier = self._applied.get(update_id)
+        if earlier is not None:
+            self._same_as(earlier, decision, request, update_id)
             return  # a retry of a decision already taken: answer it again
+        self._judge(decision, request)
+
+    def _judge(self, decision: Decision, request: DecisionInput) -> None:
+        now = workflow.now()
         try:
-            judge(self.state, decision, request, workflow.now())
+            judge(self.state, decision, request, now)
         except Refused as refused:
-            raise ApplicationError(
-                str(refused), type=DECISION_REFUSED, non_retryable=True
-            ) from None
+            raise refusal_error(self.state, decision, refused, now) from None
+
+    def _same_as(
+        self, earlier: DecisionReceipt, decision: Decision, request: DecisionInput, update_id: str
+    ) -> None:
+        """The same update id with other content is a conflict, never a silent no-op."""
+        if earlier.request_hash != request_digest(decision, request):
+            raise conflict_error(self.state, decision, update_id, earlier)
 
     async def _decide(
         self,
@@ -281,21 +298,21 @@ class ComplaintWorkflow:
         request: DecisionInput,
         *,
         then: Callable[[ComplaintState, Any], Awaitable[None]] | None = None,
-    ) -> ComplaintState:
+    ) -> DecisionReceipt:
         """Judge again under the lock, sign, audit, apply; then tell the CAPA children."""
-        info = workflow.current_update_info()
-        update_id = info.id if info is not None else str(workflow.uuid4())
+        update_id = _update_id()
         await workflow.wait_condition(lambda: self._ready)
         async with self._case.lock:
-            if update_id in self._applied:
-                return self._case.snapshot()
+            earlier = self._applied.get(update_id)
+            if earlier is not None:
+                self._same_as(earlier, decision, request, update_id)
+                return earlier
+            if decision is Decision.EXTEND and not workflow.patched(EARLIER_NEEDS_FLAG):
+                # replaying a run from before the rule: it moved due dates earlier freely
+                request = request.model_copy(update={"allow_earlier": True})
+            # another decision may have been taken since this one was validated
+            self._judge(decision, request)
             now = workflow.now()
-            try:  # another decision may have been taken since this one was validated
-                judge(self.state, decision, request, now)
-            except Refused as refused:
-                raise ApplicationError(
-                    str(refused), type=DECISION_REFUSED, non_retryable=True
-                ) from None
             before, signed_hash = self.state, state_hash(self.state)
             candidate = self._case.draft()
             signed = Signed(by=request.actor, at=now, loop=candidate.loop, comment=request.comment)
@@ -310,8 +327,27 @@ class ComplaintWorkflow:
                 signed_hash=signed_hash,
                 now=now,
             )
-            await self._case.commit(candidate, entry, now)
-            self._applied.append(update_id)
+            audit_seq = await self._case.commit(candidate, entry, now)
+            answer = view.receipt(
+                self.state,
+                decision=decision,
+                update_id=update_id,
+                audit_seq=audit_seq,
+                what=what,
+                request_hash=request_digest(decision, request),
+                now=now,
+            )
+            self._remember(update_id, answer)
             if then is not None:
                 await then(self.state, request)
-        return self._case.snapshot()
+        return answer
+
+    def _remember(self, update_id: str, answer: DecisionReceipt) -> None:
+        self._applied[update_id] = answer
+        while len(self._applied) > APPLIED_UPDATES_KEPT:
+            del self._applied[next(iter(self._applied))]
+
+
+def _update_id() -> str:
+    info = workflow.current_update_info()
+    return info.id if info is not None else str(workflow.uuid4())

@@ -9,7 +9,8 @@ from temporalio.common import SearchAttributeUpdate
 
 from schemas import search_attributes
 from schemas.complaint_state import ActionStatus, ComplaintState, ComplaintStatus
-from schemas.decisions import Actor
+from schemas.decisions import Actor, Decision
+from schemas.outcomes import DecisionReceipt, DueNext
 from schemas.status_event import (
     ComplaintStatusEvent,
     Escalation,
@@ -138,4 +139,32 @@ def status_event(
         else None,
         escalation=escalation,
         audit_seq=audit_seq,
+    )
+
+
+def receipt(
+    state: ComplaintState,
+    *,
+    decision: Decision,
+    update_id: str,
+    audit_seq: int,
+    what: str,
+    request_hash: str,
+    now: datetime,
+) -> DecisionReceipt:
+    """What an accepted decision returns: small, because an Update's result is stored in the
+    workflow's history (the full state stays available through the query)."""
+    due = deadlines.next_due(state)
+    return DecisionReceipt(
+        complaint_id=state.complaint_id,
+        decision=decision,
+        update_id=update_id,
+        status=state.status.value,
+        state_hash=state_hash(state),
+        audit_seq=audit_seq,
+        next_due=DueNext(what=due.what, due_at=due.due_at, overdue=due.overdue) if due else None,
+        allowed_decisions=allowed_decisions(state, now),
+        overdue=state.overdue,
+        what=what,
+        request_hash=request_hash,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -32,7 +36,7 @@ from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
 from audit.models import AuditEntry
 from audit.store import AuditLog, EntryFilter
-from base.complaints import start_complaint
+from base.complaints import send_decision, start_complaint
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
 from schemas.deadlines import DeadlinePolicy
@@ -42,20 +46,39 @@ from schemas.decisions import (
     CapaKind,
     CloseInput,
     CompleteActionInput,
+    Decision,
     InvestigateInput,
     InvestigationMethod,
     PlanCapaInput,
+    RejectInput,
+    RejectReason,
     Severity,
     TriageInput,
     VerifyInput,
 )
 from schemas.events import Channel, ComplaintReceived, Customer, Product
+from schemas.outcomes import REFUSED, DecisionReceipt, Refusal
 from schemas.status_event import ComplaintStatusEvent
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
 WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow]
+# Wall-clock budgets (seconds) for polling helpers: generous, because a loaded 2-core machine
+# is slow, and a poll that gives up by count would fail there for no reason.
+WAIT_BUDGET = 60.0
+QUIET_BUDGET = 30.0
 HISTORIES = Path(__file__).parent / "histories"
+
+# A field or decision name outside a {field:..}/{decision:..} marker: what a user never typed.
+BARE_NAME = re.compile(
+    r"(?<![{:])\b(?:"
+    + "|".join(
+        [d.value for d in Decision if "_" in d.value]
+        + ["override_wait_reason", "action_id", "new_due_at", "aware_at", "submitted_at"]
+        + ["verification_wait", "duplicate_of", "expected_state_hash", "method_detail"]
+    )
+    + r")\b(?!})"
+)
 
 HANDLER = Actor(id="qe.smith", name="Sam Smith")
 MANAGER = Actor(id="qm.lee", name="Lee Quality")
@@ -111,6 +134,8 @@ class Harness:
         self.task_queue = task_queue
         self.audit_log = audit_log
         self.publisher = publisher
+        self.last_receipt: DecisionReceipt | None = None
+        self.last_refusal: Refusal | None = None
 
     def worker(self, executor: ThreadPoolExecutor, **options: Any) -> Worker:
         """A worker with the real audit and policy activities and the recording publisher."""
@@ -149,9 +174,10 @@ class Harness:
                 if exc.status is not RPCStatusCode.NOT_FOUND:
                     raise
 
-    async def quiet(self, workflow_id: str) -> None:
+    async def quiet(self, workflow_id: str, budget: float = QUIET_BUDGET) -> None:
         quiet_polls = 0
-        for _ in range(500):
+        deadline = time.monotonic() + budget
+        while time.monotonic() < deadline:
             description = await self.client.workflow_service.describe_workflow_execution(
                 DescribeWorkflowExecutionRequest(
                     namespace=self.client.namespace,
@@ -166,14 +192,44 @@ class Harness:
                 return
             await asyncio.sleep(0.03)
 
-    async def wait_for(self, handle: WorkflowHandle[Any, Any], until: Any) -> ComplaintState:
-        """Poll the query until the workflow has caught up (no time passes meanwhile)."""
-        for _ in range(200):
+    async def wait_for(
+        self, handle: WorkflowHandle[Any, Any], until: Any, budget: float = WAIT_BUDGET
+    ) -> ComplaintState:
+        """Poll the query until the workflow has caught up (no workflow time passes meanwhile;
+        the budget is wall-clock seconds, so a busy machine only makes it slower)."""
+        deadline = time.monotonic() + budget
+        while True:
             state = await handle.query(ComplaintWorkflow.current_state)
             if until(state):
                 return state
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"condition never held in {budget} s; last: {state.status}")
             await asyncio.sleep(0.02)
-        raise AssertionError(f"condition never held; last state: {state.status}")
+
+    async def send(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        decision: Decision,
+        request: BaseModel,
+        *,
+        id: str | None = None,
+    ) -> DecisionReceipt:
+        """Send a decision the way every client does (by name) and return its receipt."""
+        return await send_decision(
+            self.client, handle.id, decision, request, update_id=id or str(uuid.uuid4())
+        )
+
+    async def decide(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        decision: Decision,
+        request: BaseModel,
+        *,
+        id: str | None = None,
+    ) -> ComplaintState:
+        """Send a decision, then read the complaint's full state by query."""
+        self.last_receipt = await self.send(handle, decision, request, id=id)
+        return await self.state(handle)
 
     async def state(self, handle: WorkflowHandle[Any, Any]) -> ComplaintState:
         return await handle.query(ComplaintWorkflow.current_state)
@@ -209,7 +265,9 @@ class Harness:
     def events(self, complaint_id: str) -> list[ComplaintStatusEvent]:
         return self.publisher.for_complaint(complaint_id)
 
-    async def refused(self, handle: WorkflowHandle[Any, Any], update: Any, request: Any) -> str:
+    async def refused(
+        self, handle: WorkflowHandle[Any, Any], update: Decision, request: Any
+    ) -> str:
         """Send an illegal decision; assert it left no trace; return the refusal's reason."""
         complaint_id = handle.id
         before = len(self.entries(complaint_id))
@@ -230,7 +288,12 @@ class Harness:
         assert traces == [], f"refused update {update_id} left history events: {traces}"
         assert len(self.entries(complaint_id)) == before, "refused update wrote to the audit log"
         cause = raised.value.cause
-        return str(getattr(cause, "message", cause))
+        assert isinstance(cause, ApplicationError) and cause.type == REFUSED
+        refusal = Refusal.model_validate(cause.details[0])
+        assert refusal.plain() == cause.message and refusal.complaint_id == complaint_id
+        assert not BARE_NAME.search(refusal.template), refusal.template
+        self.last_refusal = refusal
+        return cause.message
 
 
 @pytest.fixture(scope="module")
@@ -344,6 +407,15 @@ class Make:
             "evidence": ["qms://audit/VE-19"],
         }
         return VerifyInput(**{**fields, **changes})
+
+    @staticmethod
+    def reject(**changes: Any) -> RejectInput:
+        fields: dict[str, Any] = {
+            "actor": HANDLER,
+            "reason": RejectReason.NOT_A_COMPLAINT,
+            "explanation": "A question about the warranty",
+        }
+        return RejectInput(**{**fields, **changes})
 
     @staticmethod
     def close(**changes: Any) -> CloseInput:

@@ -14,6 +14,7 @@ from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import (
     AcknowledgeInput,
     DeadlineStage,
+    Decision,
     DeclineInvestigationInput,
     ExtendInput,
     RegulatoryReportInput,
@@ -21,7 +22,6 @@ from schemas.decisions import (
 )
 from schemas.status_event import StatusEventType
 from workflows.capa import CapaActionWorkflow
-from workflows.complaint import ComplaintWorkflow
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -62,8 +62,9 @@ async def test_acknowledge_deadline(harness, make, policy):
 
     # Still waiting for the decision, days later: it never drops the case.
     await harness.skip(3 * DAY)
-    state = await handle.execute_update(
-        ComplaintWorkflow.acknowledge,
+    state = await harness.decide(
+        handle,
+        Decision.ACKNOWLEDGE,
         AcknowledgeInput(actor=make.handler, message="Called the customer back"),
     )
     assert state.status is ComplaintStatus.ACKNOWLEDGED
@@ -81,14 +82,14 @@ async def test_triage_deadline(harness, make):
     state = await harness.wait_for(handle, lambda s: s.overdue)
     assert [e.data["stage"] for e in escalations(harness, handle.id)] == ["triage"]
     assert state.history[-1].what.startswith("Escalated: triage was due")
-    state = await handle.execute_update(ComplaintWorkflow.triage, make.triage())
+    state = await harness.decide(handle, Decision.TRIAGE, make.triage())
     assert not state.overdue
     assert await overdue_attribute(handle) is False
 
 
 async def test_investigation_deadline_high_severity(harness, make):
     handle = await harness.start()
-    await handle.execute_update(ComplaintWorkflow.triage, make.triage(severity=Severity.HIGH))
+    await harness.decide(handle, Decision.TRIAGE, make.triage(severity=Severity.HIGH))
     await harness.skip(14 * DAY)
     assert escalations(harness, handle.id) == []
     await harness.skip(DAY + HOUR)
@@ -97,18 +98,16 @@ async def test_investigation_deadline_high_severity(harness, make):
     assert entry.data["stage"] == "investigation"
     assert entry.data["severity"] == "high"
     assert entry.data["assignee"] == make.handler.id
-    state = await handle.execute_update(ComplaintWorkflow.investigate, make.investigate())
+    state = await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     assert not state.overdue
 
 
 async def test_an_overdue_capa_action_escalates_and_its_due_date_can_move(harness, make):
     handle = await harness.start()
-    await handle.execute_update(ComplaintWorkflow.triage, make.triage())
-    await handle.execute_update(ComplaintWorkflow.investigate, make.investigate())
+    await harness.decide(handle, Decision.TRIAGE, make.triage())
+    await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     now = await harness.now()
-    await handle.execute_update(
-        ComplaintWorkflow.plan_capa, make.plan(make.action("A1", now + 10 * DAY))
-    )
+    await harness.decide(handle, Decision.PLAN_CAPA, make.plan(make.action("A1", now + 10 * DAY)))
     await harness.skip(10 * DAY + HOUR)
     state = await harness.wait_for(handle, lambda s: s.overdue)
     assert state.actions[0].overdue
@@ -120,8 +119,9 @@ async def test_an_overdue_capa_action_escalates_and_its_due_date_can_move(harnes
     assert (await child.query(CapaActionWorkflow.action_state)).overdue
 
     new_due = await harness.now() + 7 * DAY
-    state = await handle.execute_update(
-        ComplaintWorkflow.extend,
+    state = await harness.decide(
+        handle,
+        Decision.EXTEND,
         ExtendInput(
             actor=make.manager,
             action_id="A1",
@@ -141,7 +141,7 @@ async def test_an_overdue_capa_action_escalates_and_its_due_date_can_move(harnes
     await harness.wait_for(handle, lambda s: s.overdue)
     overdue = [e for e in harness.entries(handle.id) if e.entry_type == "capa.action_overdue"]
     assert len(overdue) == 2
-    state = await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("A1"))
+    state = await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A1"))
     assert state.status is ComplaintStatus.VERIFYING
     assert not state.overdue
     assert (await child.result()).status is ActionStatus.DONE
@@ -150,11 +150,12 @@ async def test_an_overdue_capa_action_escalates_and_its_due_date_can_move(harnes
 
 async def test_closure_deadline(harness, make):
     handle = await harness.start()
-    await handle.execute_update(
-        ComplaintWorkflow.triage, make.triage(severity=Severity.LOW, category="billing")
+    await harness.decide(
+        handle, Decision.TRIAGE, make.triage(severity=Severity.LOW, category="billing")
     )
-    await handle.execute_update(
-        ComplaintWorkflow.decline_investigation,
+    await harness.decide(
+        handle,
+        Decision.DECLINE_INVESTIGATION,
         DeclineInvestigationInput(actor=make.manager, reason="Pricing question, no defect"),
     )
     await harness.skip(4 * 7 * DAY)
@@ -164,7 +165,7 @@ async def test_closure_deadline(harness, make):
     [entry] = escalations(harness, handle.id)
     assert entry.data["stage"] == "closure"
     assert state.next_due.what == "close the complaint" and state.next_due.overdue
-    state = await handle.execute_update(ComplaintWorkflow.close, make.close())
+    state = await harness.decide(handle, Decision.CLOSE, make.close())
     assert state.status is ComplaintStatus.CLOSED
     assert not state.overdue
     await harness.result(handle)
@@ -174,8 +175,9 @@ async def test_closure_deadline(harness, make):
 async def test_critical_reportable_complaint_has_a_regulator_deadline(harness, make):
     handle = await harness.start()
     aware_at = (await harness.state(handle)).received_at - 12 * HOUR
-    state = await handle.execute_update(
-        ComplaintWorkflow.triage,
+    state = await harness.decide(
+        handle,
+        Decision.TRIAGE,
         make.triage(
             severity=Severity.CRITICAL,
             reportable=True,
@@ -196,7 +198,7 @@ async def test_critical_reportable_complaint_has_a_regulator_deadline(harness, m
 
     reason = await harness.refused(
         handle,
-        ComplaintWorkflow.extend,
+        Decision.EXTEND,
         ExtendInput(
             actor=make.manager,
             stage=DeadlineStage.REGULATOR_REPORT,
@@ -206,18 +208,20 @@ async def test_critical_reportable_complaint_has_a_regulator_deadline(harness, m
     )
     assert "set by regulation" in reason
 
-    await handle.execute_update(
-        ComplaintWorkflow.decline_investigation,
+    await harness.decide(
+        handle,
+        Decision.DECLINE_INVESTIGATION,
         DeclineInvestigationInput(actor=make.manager, reason="Known failure mode, CAPA-2026-7"),
     )
-    reason = await harness.refused(handle, ComplaintWorkflow.close, make.close())
+    reason = await harness.refused(handle, Decision.CLOSE, make.close())
     assert "report to the regulator" in reason
-    state = await handle.execute_update(
-        ComplaintWorkflow.record_regulatory_report,
+    state = await harness.decide(
+        handle,
+        Decision.RECORD_REGULATORY_REPORT,
         RegulatoryReportInput(actor=make.manager, regulator="FDA", reference="MDR-2026-0042"),
     )
     assert state.active_deadline(DeadlineStage.REGULATOR_REPORT) is None
-    state = await handle.execute_update(ComplaintWorkflow.close, make.close())
+    state = await harness.decide(handle, Decision.CLOSE, make.close())
     assert state.status is ComplaintStatus.CLOSED
     await harness.result(handle)
     await harness.record(handle, "complaint-critical-reportable-escalated")
@@ -225,10 +229,11 @@ async def test_critical_reportable_complaint_has_a_regulator_deadline(harness, m
 
 async def test_a_stage_deadline_can_be_moved_with_a_reason(harness, make):
     handle = await harness.start()
-    await handle.execute_update(ComplaintWorkflow.triage, make.triage(severity=Severity.HIGH))
+    await harness.decide(handle, Decision.TRIAGE, make.triage(severity=Severity.HIGH))
     due = (await harness.state(handle)).active_deadline(DeadlineStage.INVESTIGATION).due_at
-    state = await handle.execute_update(
-        ComplaintWorkflow.extend,
+    state = await harness.decide(
+        handle,
+        Decision.EXTEND,
         ExtendInput(
             actor=make.manager,
             stage=DeadlineStage.INVESTIGATION,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from base.complaints import DecisionConflictError
 from schemas.complaint_state import ActionStatus, ComplaintStatus, SignatureMeaning
 from schemas.decisions import (
     AddInformationInput,
@@ -14,6 +17,7 @@ from schemas.decisions import (
     RejectInput,
     RejectReason,
 )
+from schemas.outcomes import RefusalCode
 from schemas.status_event import StatusEventType
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
@@ -28,18 +32,19 @@ async def test_complaint_to_closure(harness, make):
     assert state.acknowledgment is not None and state.acknowledgment.by.id == "closeloop"
 
     reviewed_hash = state.state_hash
-    state = await handle.execute_update(
-        ComplaintWorkflow.triage, make.triage(expected_state_hash=reviewed_hash)
+    state = await harness.decide(
+        handle, Decision.TRIAGE, make.triage(expected_state_hash=reviewed_hash)
     )
     assert state.status is ComplaintStatus.TRIAGED
     assert state.next_due is not None and state.next_due.what == "conclude the investigation"
 
-    state = await handle.execute_update(ComplaintWorkflow.investigate, make.investigate())
+    state = await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     assert state.status is ComplaintStatus.INVESTIGATING
 
     now = await harness.now()
-    state = await handle.execute_update(
-        ComplaintWorkflow.plan_capa,
+    state = await harness.decide(
+        handle,
+        Decision.PLAN_CAPA,
         make.plan(
             make.action("A1", now + timedelta(days=10), kind="correction"),
             make.action("A2", now + timedelta(days=20), owner="eng.kim"),
@@ -49,28 +54,29 @@ async def test_complaint_to_closure(harness, make):
     assert [a.workflow_id for a in state.actions] == [f"{cid}/capa/A1", f"{cid}/capa/A2"]
 
     await harness.skip(timedelta(days=5))
-    state = await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("A1"))
+    state = await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A1"))
     assert state.status is ComplaintStatus.CAPA_IN_PROGRESS
     child = harness.client.get_workflow_handle_for(CapaActionWorkflow.run, f"{cid}/capa/A1")
     assert (await child.result()).status is ActionStatus.DONE
 
-    state = await handle.execute_update(
-        ComplaintWorkflow.complete_action, make.complete("A2", actor={"id": "eng.kim"})
+    state = await harness.decide(
+        handle, Decision.COMPLETE_ACTION, make.complete("A2", actor={"id": "eng.kim"})
     )
     assert state.status is ComplaintStatus.VERIFYING
     assert state.verification_not_before == state.actions[-1].completed.at + timedelta(days=30)
 
     await harness.skip(timedelta(days=31))
-    state = await handle.execute_update(ComplaintWorkflow.verify, make.verify())
+    state = await harness.decide(handle, Decision.VERIFY, make.verify())
     assert state.status is ComplaintStatus.VERIFYING
     assert Decision.CLOSE in state.allowed_decisions
-    state = await handle.execute_update(ComplaintWorkflow.close, make.close())
+    state = await harness.decide(handle, Decision.CLOSE, make.close())
     assert state.status is ComplaintStatus.CLOSED
     assert state.next_due is None
 
     # A survey arrives after closure; then the retention period ends the workflow.
-    state = await handle.execute_update(
-        ComplaintWorkflow.record_survey,
+    state = await harness.decide(
+        handle,
+        Decision.RECORD_SURVEY,
         RecordSurveyInput(actor={"id": "survey-tool"}, csat=4, nps=9, event_id="svy-1"),
         id="svy-1",
     )
@@ -127,8 +133,9 @@ def _explain(harness, cid):
 async def test_rejected_as_duplicate(harness, make):
     original = await harness.start()
     handle = await harness.start()
-    state = await handle.execute_update(
-        ComplaintWorkflow.reject,
+    state = await harness.decide(
+        handle,
+        Decision.REJECT,
         RejectInput(
             actor=make.handler,
             reason=RejectReason.DUPLICATE,
@@ -151,18 +158,17 @@ async def test_rejected_as_duplicate(harness, make):
 
 async def test_no_investigation_with_justification(harness, make):
     handle = await harness.start()
-    await handle.execute_update(
-        ComplaintWorkflow.triage, make.triage(severity="low", category="delivery")
-    )
-    state = await handle.execute_update(
-        ComplaintWorkflow.decline_investigation,
+    await harness.decide(handle, Decision.TRIAGE, make.triage(severity="low", category="delivery"))
+    state = await harness.decide(
+        handle,
+        Decision.DECLINE_INVESTIGATION,
         DeclineInvestigationInput(
             actor=make.manager, reason="Courier damage, documented by photos; no product fault"
         ),
     )
     assert state.status is ComplaintStatus.INVESTIGATING
     assert Decision.CLOSE in state.allowed_decisions
-    state = await handle.execute_update(ComplaintWorkflow.close, make.close())
+    state = await harness.decide(handle, Decision.CLOSE, make.close())
     assert state.status is ComplaintStatus.CLOSED
     await harness.result(handle)
     await harness.record(handle, "complaint-closed-without-investigation")
@@ -175,16 +181,17 @@ async def test_no_investigation_with_justification(harness, make):
 
 async def test_verification_failed_reopened_then_closed(harness, make):
     handle = await harness.start()
-    await handle.execute_update(ComplaintWorkflow.triage, make.triage())
-    await handle.execute_update(ComplaintWorkflow.investigate, make.investigate())
+    await harness.decide(handle, Decision.TRIAGE, make.triage())
+    await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     now = await harness.now()
-    await handle.execute_update(
-        ComplaintWorkflow.plan_capa, make.plan(make.action("A1", now + timedelta(days=7)))
+    await harness.decide(
+        handle, Decision.PLAN_CAPA, make.plan(make.action("A1", now + timedelta(days=7)))
     )
-    await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("A1"))
+    await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A1"))
     await harness.skip(timedelta(days=30, hours=1))
-    state = await handle.execute_update(
-        ComplaintWorkflow.verify,
+    state = await harness.decide(
+        handle,
+        Decision.VERIFY,
         make.verify(effective=False, comment="Two more kettles failed after the fix"),
     )
     assert state.status is ComplaintStatus.REOPENED
@@ -192,20 +199,21 @@ async def test_verification_failed_reopened_then_closed(harness, make):
     assert state.reopenings[0].reason == "verification_failed"
     assert state.next_due is not None and state.next_due.what == "conclude the investigation"
 
-    state = await handle.execute_update(
-        ComplaintWorkflow.investigate,
+    state = await harness.decide(
+        handle,
+        Decision.INVESTIGATE,
         make.investigate(method="fault_tree", root_causes=["Second supplier, same defect"]),
     )
     assert state.status is ComplaintStatus.INVESTIGATING
     now = await harness.now()
-    await handle.execute_update(
-        ComplaintWorkflow.plan_capa, make.plan(make.action("B1", now + timedelta(days=7)))
+    await harness.decide(
+        handle, Decision.PLAN_CAPA, make.plan(make.action("B1", now + timedelta(days=7)))
     )
-    state = await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("B1"))
+    state = await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("B1"))
     assert state.status is ComplaintStatus.VERIFYING
     await harness.skip(timedelta(days=31))
-    await handle.execute_update(ComplaintWorkflow.verify, make.verify())
-    state = await handle.execute_update(ComplaintWorkflow.close, make.close())
+    await harness.decide(handle, Decision.VERIFY, make.verify())
+    state = await harness.decide(handle, Decision.CLOSE, make.close())
     assert state.status is ComplaintStatus.CLOSED
     assert state.loop == 1
     assert [v.effective for v in state.verifications] == [False, True]
@@ -221,46 +229,47 @@ async def test_verification_failed_reopened_then_closed(harness, make):
 
 async def test_verifier_who_owns_an_action_is_refused(harness, make):
     handle = await harness.start()
-    await handle.execute_update(ComplaintWorkflow.triage, make.triage())
-    await handle.execute_update(ComplaintWorkflow.investigate, make.investigate())
+    await harness.decide(handle, Decision.TRIAGE, make.triage())
+    await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     now = await harness.now()
-    await handle.execute_update(
-        ComplaintWorkflow.plan_capa,
+    await harness.decide(
+        handle,
+        Decision.PLAN_CAPA,
         make.plan(
             make.action("A1", now + timedelta(days=5)),
             make.action("A2", now + timedelta(days=5), owner=make.verifier.id),
         ),
     )
-    await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("A1"))
-    await handle.execute_update(
-        ComplaintWorkflow.complete_action, make.complete("A2", actor=make.verifier)
-    )
+    await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A1"))
+    await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A2", actor=make.verifier))
     await harness.skip(timedelta(days=31))
-    reason = await harness.refused(handle, ComplaintWorkflow.verify, make.verify())
+    reason = await harness.refused(handle, Decision.VERIFY, make.verify())
     assert "owns CAPA action A2" in reason
-    reason = await harness.refused(handle, ComplaintWorkflow.verify, make.verify(actor=make.owner))
+    reason = await harness.refused(handle, Decision.VERIFY, make.verify(actor=make.owner))
     assert "owns CAPA action A1" in reason
-    state = await handle.execute_update(
-        ComplaintWorkflow.verify, make.verify(actor={"id": "qa.other", "name": "Independent"})
+    state = await harness.decide(
+        handle, Decision.VERIFY, make.verify(actor={"id": "qa.other", "name": "Independent"})
     )
     assert state.verifications[-1].by.id == "qa.other"
 
 
 async def test_verification_before_the_wait_needs_a_reason(harness, make):
     handle = await harness.start()
-    await handle.execute_update(ComplaintWorkflow.triage, make.triage())
-    await handle.execute_update(ComplaintWorkflow.investigate, make.investigate())
+    await harness.decide(handle, Decision.TRIAGE, make.triage())
+    await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     now = await harness.now()
-    await handle.execute_update(
-        ComplaintWorkflow.plan_capa,
+    await harness.decide(
+        handle,
+        Decision.PLAN_CAPA,
         make.plan(make.action("A1", now + timedelta(days=5)), verification_wait=timedelta(days=14)),
     )
-    state = await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("A1"))
+    state = await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A1"))
     assert state.verification_not_before == state.actions[0].completed.at + timedelta(days=14)
-    reason = await harness.refused(handle, ComplaintWorkflow.verify, make.verify())
+    reason = await harness.refused(handle, Decision.VERIFY, make.verify())
     assert "override_wait_reason" in reason
-    state = await handle.execute_update(
-        ComplaintWorkflow.verify,
+    state = await harness.decide(
+        handle,
+        Decision.VERIFY,
         make.verify(override_wait_reason="Recall completed; effectiveness measured on 2,000 units"),
     )
     assert state.verifications[0].override_wait_reason is not None
@@ -269,8 +278,8 @@ async def test_verification_before_the_wait_needs_a_reason(harness, make):
 async def test_a_retried_update_is_recorded_once(harness, make):
     handle = await harness.start()
     request = make.triage(event_id="evt-42")
-    first = await handle.execute_update(ComplaintWorkflow.triage, request, id="evt-42")
-    again = await handle.execute_update(ComplaintWorkflow.triage, request, id="evt-42")
+    first = await harness.decide(handle, Decision.TRIAGE, request, id="evt-42")
+    again = await harness.decide(handle, Decision.TRIAGE, request, id="evt-42")
     assert again.history == first.history
     assert harness.entry_types(handle.id).count("complaint.triaged") == 1
     entry = harness.entries(handle.id)[-1]
@@ -291,16 +300,18 @@ async def test_customer_activity_signal_is_deduplicated(harness, make):
         activity.model_copy(update={"event_id": "act-2", "activity": "login"}),
     )
     state = await harness.wait_for(handle, lambda s: s.customer_activity_count >= 2)
-    await handle.execute_update(
-        ComplaintWorkflow.add_information,
+    await harness.decide(
+        handle,
+        Decision.ADD_INFORMATION,
         AddInformationInput(actor={"id": "crm"}, information="Photo of the switch"),
     )
     state = await harness.state(handle)
     assert state.customer_activity_count == 2
     assert [a.event_id for a in state.customer_activity] == ["act-1", "act-2"]
     assert harness.entry_types(handle.id).count("complaint.customer_activity") == 2
-    await handle.execute_update(
-        ComplaintWorkflow.reject,
+    await harness.decide(
+        handle,
+        Decision.REJECT,
         RejectInput(
             actor=make.handler, reason=RejectReason.NOT_A_COMPLAINT, explanation="A question"
         ),
@@ -314,3 +325,43 @@ async def test_state_hash_matches_the_query(harness):
     state = await harness.state(handle)
     recomputed = state.model_copy(update={"state_hash": "", "next_due": None})
     assert state_hash(recomputed) == state.state_hash
+
+
+async def test_a_decision_returns_a_small_receipt_and_the_state_stays_queryable(harness, make):
+    handle = await harness.start()
+    receipt = await harness.send(handle, Decision.TRIAGE, make.triage(), id="op-1")
+    state = await harness.state(handle)
+    assert receipt.complaint_id == handle.id and receipt.update_id == "op-1"
+    assert receipt.decision is Decision.TRIAGE
+    assert receipt.status == state.status == ComplaintStatus.TRIAGED
+    assert receipt.state_hash == state.state_hash
+    assert receipt.audit_seq == state.history[-1].audit_seq
+    assert receipt.next_due is not None and receipt.next_due.what == "conclude the investigation"
+    assert receipt.allowed_decisions == state.allowed_decisions
+    assert receipt.what.startswith("Triaged: high product-safety")
+    assert len(receipt.model_dump_json()) < 1024
+
+
+async def test_the_same_update_id_with_the_same_content_returns_the_same_receipt(harness, make):
+    handle = await harness.start()
+    request = make.triage()
+    first = await harness.send(handle, Decision.TRIAGE, request, id="op-2")
+    again = await harness.send(handle, Decision.TRIAGE, request, id="op-2")
+    assert again == first
+    assert harness.entry_types(handle.id).count("complaint.triaged") == 1
+
+
+async def test_the_same_update_id_with_other_content_is_a_conflict(harness, make):
+    handle = await harness.start()
+    await harness.send(handle, Decision.TRIAGE, make.triage(), id="op-3")
+    before = harness.entries(handle.id)
+    with pytest.raises(DecisionConflictError) as raised:
+        await harness.send(handle, Decision.TRIAGE, make.triage(category="packaging"), id="op-3")
+    refusal = raised.value.refusal
+    assert refusal.code is RefusalCode.CONFLICT
+    assert "{field:update_id}" in refusal.template and "{decision:triage}" in refusal.template
+    assert "op-3" in refusal.plain() and "other content" in refusal.plain()
+    with pytest.raises(DecisionConflictError):
+        await harness.send(handle, Decision.REJECT, make.reject(), id="op-3")
+    assert harness.entries(handle.id) == before
+    assert (await harness.state(handle)).triage.category == "product-safety"

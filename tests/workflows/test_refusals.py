@@ -26,7 +26,6 @@ from schemas.decisions import (
     ReopenReason,
 )
 from workflows import lifecycle
-from workflows.complaint import ComplaintWorkflow
 
 S = ComplaintStatus
 MANUAL_ACK = DeadlinePolicy(auto_acknowledge=False)
@@ -73,41 +72,37 @@ async def drive_to(harness, make, target: ComplaintStatus):
     handle = await harness.start()
     now = await harness.now()
     steps: list[tuple[ComplaintStatus, Any, Any]] = [
-        (S.ACKNOWLEDGED, ComplaintWorkflow.acknowledge, AcknowledgeInput(actor=make.handler)),
+        (S.ACKNOWLEDGED, Decision.ACKNOWLEDGE, AcknowledgeInput(actor=make.handler)),
     ]
     if target is S.REJECTED:
-        steps.append(
-            (S.REJECTED, ComplaintWorkflow.reject, sample_inputs(make, now)[Decision.REJECT])
-        )
+        steps.append((S.REJECTED, Decision.REJECT, sample_inputs(make, now)[Decision.REJECT]))
     steps += [
-        (S.TRIAGED, ComplaintWorkflow.triage, make.triage()),
-        (S.INVESTIGATING, ComplaintWorkflow.investigate, make.investigate()),
+        (S.TRIAGED, Decision.TRIAGE, make.triage()),
+        (S.INVESTIGATING, Decision.INVESTIGATE, make.investigate()),
         (
             S.CAPA_PLANNED,
-            ComplaintWorkflow.plan_capa,
+            Decision.PLAN_CAPA,
             make.plan(make.action("A1", now + timedelta(days=10))),
         ),
         (
             S.CAPA_IN_PROGRESS,
-            ComplaintWorkflow.record_action_progress,
+            Decision.RECORD_ACTION_PROGRESS,
             ActionProgressInput(actor=make.owner, action_id="A1", note="Tooling ordered"),
         ),
-        (S.VERIFYING, ComplaintWorkflow.complete_action, make.complete("A1")),
+        (S.VERIFYING, Decision.COMPLETE_ACTION, make.complete("A1")),
     ]
     if target is S.REOPENED:
-        steps.append(
-            (S.REOPENED, ComplaintWorkflow.reopen, sample_inputs(make, now)[Decision.REOPEN])
-        )
+        steps.append((S.REOPENED, Decision.REOPEN, sample_inputs(make, now)[Decision.REOPEN]))
     steps += [
-        (S.VERIFYING, ComplaintWorkflow.verify, make.verify(override_wait_reason="Test")),
-        (S.CLOSED, ComplaintWorkflow.close, make.close()),
+        (S.VERIFYING, Decision.VERIFY, make.verify(override_wait_reason="Test")),
+        (S.CLOSED, Decision.CLOSE, make.close()),
     ]
     if target is S.RECEIVED:
         return handle
     for status, update, request in steps:
-        state = await handle.execute_update(update, request)
+        state = await harness.decide(handle, update, request)
         assert state.status is status
-        if status is target and update is not ComplaintWorkflow.complete_action:
+        if status is target and update is not Decision.COMPLETE_ACTION:
             return handle
         if status is target and target is S.VERIFYING:
             return handle
@@ -124,9 +119,7 @@ async def test_every_illegal_decision_is_refused(harness, make, policy, status):
     illegal = [d for d in Decision if not lifecycle.is_allowed(d, status)]
     assert illegal or status is S.REOPENED
     for decision in illegal:
-        reason = await harness.refused(
-            handle, getattr(ComplaintWorkflow, decision.value), inputs[decision]
-        )
+        reason = await harness.refused(handle, decision, inputs[decision])
         assert f"complaint {handle.id} is {status}; {decision} is not allowed" in reason
         assert "allowed decisions: " + ", ".join(state.allowed_decisions) in reason
     assert (await harness.state(handle)).history == state.history
@@ -136,55 +129,55 @@ async def test_decisions_the_rules_refuse(harness, make):
     handle = await harness.start()
     now = await harness.now()
     reason = await harness.refused(
-        handle, ComplaintWorkflow.triage, make.triage(aware_at=now + timedelta(days=1))
+        handle, Decision.TRIAGE, make.triage(aware_at=now + timedelta(days=1))
     )
     assert "aware_at" in reason and "in the future" in reason
 
     stale = (await harness.state(handle)).state_hash
-    await handle.execute_update(ComplaintWorkflow.triage, make.triage())
+    await harness.decide(handle, Decision.TRIAGE, make.triage())
     reason = await harness.refused(
-        handle, ComplaintWorkflow.investigate, make.investigate(expected_state_hash=stale)
+        handle, Decision.INVESTIGATE, make.investigate(expected_state_hash=stale)
     )
     assert "changed since state" in reason
 
-    await handle.execute_update(ComplaintWorkflow.investigate, make.investigate(final=False))
+    await harness.decide(handle, Decision.INVESTIGATE, make.investigate(final=False))
     reason = await harness.refused(
         handle,
-        ComplaintWorkflow.plan_capa,
+        Decision.PLAN_CAPA,
         make.plan(make.action("A1", now + timedelta(days=3))),
     )
     assert "plan_capa needs a concluded investigation" in reason
-    reason = await harness.refused(handle, ComplaintWorkflow.close, make.close())
+    reason = await harness.refused(handle, Decision.CLOSE, make.close())
     assert "close needs a decision not to investigate" in reason
 
-    await handle.execute_update(ComplaintWorkflow.investigate, make.investigate())
+    await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     reason = await harness.refused(
         handle,
-        ComplaintWorkflow.plan_capa,
+        Decision.PLAN_CAPA,
         make.plan(
             make.action("A1", now + timedelta(days=3)), make.action("A1", now + timedelta(days=4))
         ),
     )
     assert "repeat" in reason
     reason = await harness.refused(
-        handle, ComplaintWorkflow.plan_capa, make.plan(make.action("A1", now - timedelta(days=1)))
+        handle, Decision.PLAN_CAPA, make.plan(make.action("A1", now - timedelta(days=1)))
     )
     assert "must be in the future" in reason
 
-    await handle.execute_update(
-        ComplaintWorkflow.plan_capa, make.plan(make.action("A1", now + timedelta(days=3)))
+    await harness.decide(
+        handle, Decision.PLAN_CAPA, make.plan(make.action("A1", now + timedelta(days=3)))
     )
     reason = await harness.refused(
         handle,
-        ComplaintWorkflow.plan_capa,
+        Decision.PLAN_CAPA,
         make.plan(make.action("A1", now + timedelta(days=3))),
     )
     assert "already has actions A1" in reason
-    reason = await harness.refused(handle, ComplaintWorkflow.complete_action, make.complete("B7"))
+    reason = await harness.refused(handle, Decision.COMPLETE_ACTION, make.complete("B7"))
     assert "no CAPA action B7 (actions: A1)" in reason
     reason = await harness.refused(
         handle,
-        ComplaintWorkflow.extend,
+        Decision.EXTEND,
         ExtendInput(
             actor=make.manager,
             action_id="A1",
@@ -195,21 +188,21 @@ async def test_decisions_the_rules_refuse(harness, make):
     assert "must be in the future" in reason
     reason = await harness.refused(
         handle,
-        ComplaintWorkflow.record_regulatory_report,
+        Decision.RECORD_REGULATORY_REPORT,
         RegulatoryReportInput(actor=make.manager, regulator="FDA", reference="MDR-1"),
     )
     assert "needs a triage that found the complaint reportable" in reason
 
-    await handle.execute_update(
-        ComplaintWorkflow.plan_capa, make.plan(make.action("A2", now + timedelta(days=3)))
+    await harness.decide(
+        handle, Decision.PLAN_CAPA, make.plan(make.action("A2", now + timedelta(days=3)))
     )
-    await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("A1"))
-    reason = await harness.refused(handle, ComplaintWorkflow.complete_action, make.complete("A1"))
+    await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A1"))
+    reason = await harness.refused(handle, Decision.COMPLETE_ACTION, make.complete("A1"))
     assert "A1 is already done" in reason
-    await handle.execute_update(ComplaintWorkflow.complete_action, make.complete("A2"))
-    reason = await harness.refused(handle, ComplaintWorkflow.close, make.close())
+    await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A2"))
+    reason = await harness.refused(handle, Decision.CLOSE, make.close())
     assert "close needs a verification that found the actions effective" in reason
-    reason = await harness.refused(handle, ComplaintWorkflow.verify, make.verify())
+    reason = await harness.refused(handle, Decision.VERIFY, make.verify())
     assert "planned for" in reason
 
 
@@ -217,7 +210,7 @@ async def test_reject_as_duplicate_of_itself_is_refused(harness, make):
     handle = await harness.start()
     reason = await harness.refused(
         handle,
-        ComplaintWorkflow.reject,
+        Decision.REJECT,
         RejectInput(
             actor=make.handler,
             reason=RejectReason.DUPLICATE,

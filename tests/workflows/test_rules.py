@@ -14,9 +14,14 @@ from schemas.decisions import (
     CUSTOMER_ACTIVITY_SIGNAL,
     STATE_QUERY,
     Actor,
+    CapaActionPlan,
+    CapaKind,
+    CompleteActionInput,
     DeadlineStage,
     Decision,
+    ExtendInput,
     InvestigateInput,
+    PlanCapaInput,
     RecordSurveyInput,
     RejectInput,
     Severity,
@@ -199,3 +204,112 @@ def test_deadline_policy_overrides_one_severity():
     assert policy.investigation.critical == timedelta(days=5)
     assert policy.triage == timedelta(hours=12)
     assert policy.regulator_report.for_severity(Severity.CRITICAL) == timedelta(days=2)
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "marker"),
+    [
+        (
+            "InvestigateInput",
+            {"method": "other", "root_causes": ["x"]},
+            "{field:method_detail}",
+        ),
+        (
+            "ExtendInput",
+            {"new_due_at": NOW, "reason": "x"},
+            "{field:action_id} or {field:stage}",
+        ),
+        ("RejectInput", {"reason": "duplicate", "explanation": "x"}, "{field:duplicate_of}"),
+        ("RecordSurveyInput", {}, "{field:csat}, {field:nps}"),
+    ],
+)
+def test_input_validation_names_fields_with_markers(model, fields, marker):
+    from pydantic import ValidationError
+
+    from schemas import decisions
+
+    with pytest.raises(ValidationError) as raised:
+        getattr(decisions, model)(actor=ACTOR, **fields)
+    assert marker in raised.value.errors()[0]["msg"]
+
+
+def capa_in_progress(verification_wait: timedelta | None) -> ComplaintState:
+    """A triaged complaint with one planned action A1 due in ten days."""
+    state = new_state()
+    LOGIC[Decision.TRIAGE].apply(state, triage(), signed())
+    state.status = ComplaintStatus.INVESTIGATING
+    plan = PlanCapaInput(
+        actor=ACTOR,
+        actions=[
+            CapaActionPlan(
+                id="A1",
+                description="Replace supplier",
+                kind=CapaKind.CORRECTIVE,
+                owner="eng.park",
+                due_at=NOW + timedelta(days=10),
+            )
+        ],
+        verification_wait=verification_wait,
+    )
+    LOGIC[Decision.PLAN_CAPA].apply(state, plan, signed())
+    return state
+
+
+def complete_a1(state: ComplaintState, at: datetime) -> None:
+    request = CompleteActionInput(actor=ACTOR, action_id="A1", evidence=["erp://ncr/1"])
+    LOGIC[Decision.COMPLETE_ACTION].apply(state, request, signed(at))
+
+
+def test_a_zero_verification_wait_means_verify_right_away():
+    state = capa_in_progress(verification_wait=timedelta(0))
+    done_at = NOW + timedelta(days=3)
+    complete_a1(state, done_at)
+    assert state.verification_wait == timedelta(0)
+    assert state.verification_not_before == done_at
+
+
+def test_no_verification_wait_means_the_policy_wait():
+    state = capa_in_progress(verification_wait=None)
+    done_at = NOW + timedelta(days=3)
+    complete_a1(state, done_at)
+    assert state.verification_not_before == done_at + DeadlinePolicy().verification_wait
+
+
+def extend_a1(new_due_at: datetime, **changes) -> ExtendInput:
+    return ExtendInput(
+        actor=ACTOR, action_id="A1", new_due_at=new_due_at, reason="Supplier ready", **changes
+    )
+
+
+def test_a_due_date_moves_earlier_only_when_asked_explicitly():
+    state = capa_in_progress(verification_wait=None)
+    earlier = NOW + timedelta(days=5)
+    with pytest.raises(Refused) as refused:
+        judge(state, Decision.EXTEND, extend_a1(earlier), NOW)
+    assert "earlier than the current one" in str(refused.value)
+    assert "{field:allow_earlier}" in refused.value.template
+    request = extend_a1(earlier, allow_earlier=True)
+    judge(state, Decision.EXTEND, request, NOW)
+    what = LOGIC[Decision.EXTEND].apply(state, request, signed())
+    action = state.action("A1")
+    assert action is not None and action.due_at == earlier
+    assert "brought forward" in what
+
+
+def test_a_due_date_never_moves_into_the_past_even_when_asked():
+    state = capa_in_progress(verification_wait=None)
+    with pytest.raises(Refused) as refused:
+        judge(state, Decision.EXTEND, extend_a1(NOW - timedelta(hours=1), allow_earlier=True), NOW)
+    assert "must be in the future" in str(refused.value)
+
+
+def test_a_stage_deadline_moves_earlier_only_when_asked_explicitly():
+    state = new_state()
+    LOGIC[Decision.TRIAGE].apply(state, triage(), signed())
+    earlier = due(state, DeadlineStage.CLOSURE) - timedelta(days=1)
+    request = ExtendInput(
+        actor=ACTOR, stage=DeadlineStage.CLOSURE, new_due_at=earlier, reason="Customer visit"
+    )
+    with pytest.raises(Refused):
+        judge(state, Decision.EXTEND, request, NOW)
+    judge(state, Decision.EXTEND, request.model_copy(update={"allow_earlier": True}), NOW)

@@ -14,12 +14,19 @@ from typing import Any, Generic, TypeVar
 
 from schemas.complaint_state import ComplaintState, Signed
 from schemas.decisions import DecisionInput
+from schemas.outcomes import RefusalCode, render
 
 I = TypeVar("I", bound=DecisionInput)  # noqa: E741
 
 
 class Refused(Exception):
-    """A decision the rules refuse; the message is for the person who made it."""
+    """A decision the rules refuse. `template` is for the person who made it, with field and
+    decision names as `schemas.markers` markers; `str()` renders it with the plain names."""
+
+    def __init__(self, template: str, code: RefusalCode = RefusalCode.INVALID) -> None:
+        super().__init__(render(template, field=str, decision=str))
+        self.template = template
+        self.code = code
 
 
 def always_ready(state: ComplaintState, now: datetime) -> str | None:

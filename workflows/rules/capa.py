@@ -20,6 +20,8 @@ from schemas.decisions import (
     ExtendInput,
     PlanCapaInput,
 )
+from schemas.markers import decision_ref as D
+from schemas.markers import field_ref as F
 from workflows import deadlines
 from workflows.rules import Logic, Refused
 from workflows.rules.investigation import concluded
@@ -32,8 +34,8 @@ def capa_workflow_id(complaint_id: str, action_id: str) -> str:
 def plan_ready(state: ComplaintState, now: datetime) -> str | None:
     if state.status is ComplaintStatus.INVESTIGATING and not concluded(state):
         return (
-            "a concluded investigation (investigate with final=true) or a decision not to "
-            "investigate"
+            f"a concluded investigation ({D('investigate')} with {F('final')} true) or a "
+            f"decision not to investigate ({D('decline_investigation')})"
         )
     return None
 
@@ -42,15 +44,21 @@ def check_plan(state: ComplaintState, request: PlanCapaInput, now: datetime) -> 
     ids = [action.id for action in request.actions]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
-        raise Refused(f"action ids repeat in the plan: {', '.join(repeated)}")
+        raise Refused(f"action ids ({F('actions.id')}) repeat in the plan: {', '.join(repeated)}")
     existing = sorted(set(ids) & {action.id for action in state.actions})
     if existing:
-        raise Refused(f"the complaint already has actions {', '.join(existing)}; use new ids")
+        raise Refused(
+            f"the complaint already has actions {', '.join(existing)}; give new action ids "
+            f"({F('actions.id')})"
+        )
     late = [a.id for a in request.actions if a.due_at <= now]
     if late:
-        raise Refused(f"due dates must be in the future ({now.isoformat()}): {', '.join(late)}")
+        raise Refused(
+            f"due dates ({F('actions.due_at')}) must be in the future ({now.isoformat()}): "
+            f"{', '.join(late)}"
+        )
     if request.verification_wait is not None and request.verification_wait.total_seconds() < 0:
-        raise Refused("verification_wait cannot be negative")
+        raise Refused(f"{F('verification_wait')} cannot be negative")
 
 
 def apply_plan(state: ComplaintState, request: PlanCapaInput, signed: Signed) -> str:
@@ -77,14 +85,14 @@ def apply_plan(state: ComplaintState, request: PlanCapaInput, signed: Signed) ->
 def open_action_ready(state: ComplaintState, now: datetime) -> str | None:
     if any(a.status is not ActionStatus.DONE for a in state.current_loop_actions()):
         return None
-    return "an open CAPA action"
+    return f"an open CAPA action (plan one with {D('plan_capa')})"
 
 
 def _open_action(state: ComplaintState, action_id: str) -> CapaAction:
     action = state.action(action_id)
     if action is None:
         known = ", ".join(a.id for a in state.actions) or "none"
-        raise Refused(f"no CAPA action {action_id} (actions: {known})")
+        raise Refused(f"no CAPA action {action_id} (actions: {known}) for {F('action_id')}")
     if action.status is ActionStatus.DONE:
         raise Refused(f"CAPA action {action_id} is already done")
     return action
@@ -124,7 +132,9 @@ def apply_complete(state: ComplaintState, request: CompleteActionInput, signed: 
     state.status = ComplaintStatus.CAPA_IN_PROGRESS
     what = f"CAPA action {action.id} completed"
     if all(a.status is ActionStatus.DONE for a in state.current_loop_actions()):
-        wait = state.verification_wait or state.policy.verification_wait
+        wait = state.verification_wait  # zero means zero: only None falls back (bug 8.1)
+        if wait is None:
+            wait = state.policy.verification_wait
         not_before = signed.at + wait
         state.verification_not_before = not_before
         state.status = ComplaintStatus.VERIFYING
@@ -140,7 +150,9 @@ def apply_complete(state: ComplaintState, request: CompleteActionInput, signed: 
 
 def check_extend(state: ComplaintState, request: ExtendInput, now: datetime) -> None:
     if request.new_due_at <= now:
-        raise Refused(f"the new due date must be in the future ({now.isoformat()})")
+        raise Refused(
+            f"the new due date ({F('new_due_at')}) must be in the future ({now.isoformat()})"
+        )
     if request.action_id is not None:
         current = _open_action(state, request.action_id).due_at
     else:
@@ -149,10 +161,16 @@ def check_extend(state: ComplaintState, request: ExtendInput, now: datetime) -> 
             raise Refused("the regulator's deadline is set by regulation and cannot be moved")
         deadline = state.active_deadline(request.stage)
         if deadline is None:
-            raise Refused(f"no open {request.stage} deadline to move")
+            raise Refused(f"no open {request.stage} deadline to move ({F('stage')})")
         current = deadline.due_at
     if request.new_due_at == current:
-        raise Refused(f"the due date is already {current.isoformat()}")
+        raise Refused(f"the due date is already {current.isoformat()} ({F('new_due_at')})")
+    if request.new_due_at < current and not request.allow_earlier:
+        raise Refused(
+            f"the new due date {request.new_due_at.isoformat()} ({F('new_due_at')}) is earlier "
+            f"than the current one, {current.isoformat()}; moving a due date earlier must be "
+            f"deliberate: give {F('allow_earlier')}"
+        )
 
 
 def apply_extend(state: ComplaintState, request: ExtendInput, signed: Signed) -> str:
@@ -170,8 +188,9 @@ def apply_extend(state: ComplaintState, request: ExtendInput, signed: Signed) ->
         change = deadlines.extension(deadline.due_at, request.new_due_at, request.reason, signed)
         deadlines.move(deadline, request.new_due_at, change)
         target = f"the {request.stage} deadline"
+    verb = "brought forward" if change.new_due_at < change.previous_due_at else "moved"
     return (
-        f"Due date of {target} moved from {change.previous_due_at:%Y-%m-%d %H:%M} to "
+        f"Due date of {target} {verb} from {change.previous_due_at:%Y-%m-%d %H:%M} to "
         f"{change.new_due_at:%Y-%m-%d %H:%M} UTC: {request.reason}"
     )
 

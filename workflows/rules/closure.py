@@ -20,6 +20,8 @@ from schemas.decisions import (
     ReopenReason,
     VerifyInput,
 )
+from schemas.markers import decision_ref as D
+from schemas.markers import field_ref as F
 from workflows import deadlines
 from workflows.rules import Logic, Refused
 from workflows.rules.investigation import no_capa_needed
@@ -37,7 +39,7 @@ def check_verify(state: ComplaintState, request: VerifyInput, now: datetime) -> 
     if not_before is not None and now < not_before and request.override_wait_reason is None:
         raise Refused(
             f"verification is planned for {not_before:%Y-%m-%d %H:%M} UTC or later (the wait "
-            "after the last action); give override_wait_reason to verify earlier"
+            f"after the last action); give {F('override_wait_reason')} to verify earlier"
         )
 
 
@@ -61,15 +63,15 @@ def apply_verify(state: ComplaintState, request: VerifyInput, signed: Signed) ->
 def close_ready(state: ComplaintState, now: datetime) -> str | None:
     if state.status is ComplaintStatus.INVESTIGATING and not no_capa_needed(state):
         return (
-            "a decision not to investigate, or a final investigation that found no CAPA "
-            "needed (otherwise plan CAPA)"
+            f"a decision not to investigate ({D('decline_investigation')}), or a final "
+            f"investigation that found no CAPA needed (otherwise {D('plan_capa')})"
         )
     if state.status is ComplaintStatus.VERIFYING:
         loop_verifications = [v for v in state.verifications if v.loop == state.loop]
         if not loop_verifications or not loop_verifications[-1].effective:
-            return "a verification that found the actions effective"
+            return f"a verification that found the actions effective ({D('verify')})"
     if state.reportable and not state.regulatory_reports:
-        return "the report to the regulator (record_regulatory_report)"
+        return f"the report to the regulator ({D('record_regulatory_report')})"
     return None
 
 

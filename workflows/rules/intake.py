@@ -24,12 +24,14 @@ from schemas.decisions import (
     RejectInput,
     TriageInput,
 )
+from schemas.markers import decision_ref as D
+from schemas.markers import field_ref as F
 from workflows import deadlines
 from workflows.rules import Logic, Refused
 
 
 def apply_acknowledge(state: ComplaintState, request: AcknowledgeInput, signed: Signed) -> str:
-    channel = request.channel or state.complaint.channel
+    channel = request.channel if request.channel is not None else state.complaint.channel
     state.acknowledgment = Acknowledgment(**dict(signed), channel=channel, message=request.message)
     state.acknowledged_at = signed.at
     state.status = ComplaintStatus.ACKNOWLEDGED
@@ -39,12 +41,14 @@ def apply_acknowledge(state: ComplaintState, request: AcknowledgeInput, signed: 
 
 def check_triage(state: ComplaintState, request: TriageInput, now: datetime) -> None:
     if request.aware_at is not None and request.aware_at > now:
-        raise Refused(f"aware_at {request.aware_at.isoformat()} is in the future")
+        raise Refused(f"{F('aware_at')} {request.aware_at.isoformat()} is in the future")
 
 
 def apply_triage(state: ComplaintState, request: TriageInput, signed: Signed) -> str:
     previous = state.triage
-    aware_at = request.aware_at or (previous.aware_at if previous else state.received_at)
+    aware_at = request.aware_at
+    if aware_at is None:
+        aware_at = previous.aware_at if previous else state.received_at
     state.triage = TriageRecord(
         **dict(signed),
         **request.model_dump(
@@ -108,7 +112,7 @@ def _regulator_clock(state: ComplaintState, aware_at: datetime, now: datetime) -
 
 def check_reject(state: ComplaintState, request: RejectInput, now: datetime) -> None:
     if request.duplicate_of == state.complaint_id:
-        raise Refused("a complaint cannot be a duplicate of itself")
+        raise Refused(f"a complaint cannot be a duplicate of itself ({F('duplicate_of')})")
 
 
 def apply_reject(state: ComplaintState, request: RejectInput, signed: Signed) -> str:
@@ -155,14 +159,14 @@ def apply_survey(state: ComplaintState, request: RecordSurveyInput, signed: Sign
 
 
 def reportable_ready(state: ComplaintState, now: datetime) -> str | None:
-    return None if state.reportable else "a triage that found the complaint reportable"
+    return None if state.reportable else f"a {D('triage')} that found the complaint reportable"
 
 
 def check_regulatory_report(
     state: ComplaintState, request: RegulatoryReportInput, now: datetime
 ) -> None:
     if request.submitted_at is not None and request.submitted_at > now:
-        raise Refused(f"submitted_at {request.submitted_at.isoformat()} is in the future")
+        raise Refused(f"{F('submitted_at')} {request.submitted_at.isoformat()} is in the future")
 
 
 def apply_regulatory_report(
@@ -173,7 +177,7 @@ def apply_regulatory_report(
             **dict(signed),
             regulator=request.regulator,
             reference=request.reference,
-            submitted_at=request.submitted_at or signed.at,
+            submitted_at=request.submitted_at if request.submitted_at is not None else signed.at,
         )
     )
     deadlines.meet(state, DeadlineStage.REGULATOR_REPORT, at=signed.at)

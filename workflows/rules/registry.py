@@ -7,6 +7,8 @@ from typing import Any
 
 from schemas.complaint_state import ComplaintState
 from schemas.decisions import Decision, DecisionInput
+from schemas.markers import decision_ref, field_ref
+from schemas.outcomes import RefusalCode
 from workflows import lifecycle
 from workflows.rules import Logic, Refused, capa, closure, intake, investigation
 from workflows.signature import state_hash
@@ -38,20 +40,27 @@ def allowed_decisions(state: ComplaintState, now: datetime) -> list[Decision]:
 def judge(state: ComplaintState, decision: Decision, request: DecisionInput, now: datetime) -> None:
     """Raise `Refused` with a message for people unless `decision` may be made now."""
     where = f"complaint {state.complaint_id} is {state.status}"
-    allowed = ", ".join(allowed_decisions(state, now)) or "none"
+    allowed = ", ".join(decision_ref(d) for d in allowed_decisions(state, now)) or "none"
+    named = decision_ref(decision)
     if not lifecycle.is_allowed(decision, state.status):
-        raise Refused(f"{where}; {decision} is not allowed; allowed decisions: {allowed}")
+        raise Refused(
+            f"{where}; {named} is not allowed; allowed decisions: {allowed}",
+            RefusalCode.NOT_ALLOWED,
+        )
     logic = LOGIC[decision]
     missing = logic.ready(state, now)
     if missing is not None:
-        raise Refused(f"{where}: {decision} needs {missing}; allowed decisions: {allowed}")
+        raise Refused(
+            f"{where}: {named} needs {missing}; allowed decisions: {allowed}", RefusalCode.NOT_READY
+        )
     expected = request.expected_state_hash
     if expected is not None and expected != state_hash(state):
         raise Refused(
-            f"{where}: the complaint changed since state {expected[:12]} was reviewed; "
-            "review the current state and decide again"
+            f"{where}: the complaint changed since state {expected[:12]} was reviewed "
+            f"({field_ref('expected_state_hash')}); review the current state and decide again",
+            RefusalCode.STATE_CHANGED,
         )
     try:
         logic.check(state, request, now)
     except Refused as refused:
-        raise Refused(f"{where}: {decision} refused: {refused}") from None
+        raise Refused(f"{where}: {named} refused: {refused.template}", refused.code) from None

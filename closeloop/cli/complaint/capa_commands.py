@@ -90,14 +90,22 @@ def complete_action(
 @click.option("--stage", type=choice_of(d.DeadlineStage), default=None, help="…or this stage's.")
 @click.option("--due", "new_due_at", type=When(Day.END), required=True, help="The new due date.")
 @click.option("--reason", required=True, help="Why the due date moves.")
+@click.option(
+    "--allow-earlier",
+    is_flag=True,
+    help="The new due date may be earlier than the current one (never in the past).",
+)
 def extend(
     common: Common,
     action_id: str | None,
     stage: str | None,
     new_due_at: datetime,
     reason: str,
+    allow_earlier: bool,
 ) -> None:
-    """Move a due date: an explicit decision with a reason."""
+    """Move a due date: an explicit decision with a reason.
+
+    Later is the usual case; earlier only with --allow-earlier, and never into the past."""
     require((action_id is None) != (stage is None), "give exactly one of --action or --stage")
     send(
         common,
@@ -107,6 +115,7 @@ def extend(
             stage=d.DeadlineStage(stage.lower()) if stage else None,
             new_due_at=new_due_at,
             reason=reason,
+            allow_earlier=allow_earlier,
         ),
     )
 

@@ -13,16 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from base import complaints
 from base.settings import Settings
 from base.temporal import connect
 from closeloop.cli.errors import NotFound, Refused, Unreachable
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
 from schemas.decisions import COMPLAINT_WORKFLOW, STATE_QUERY, Decision
-from schemas.outcomes import CONFLICT, REFUSED, DecisionReceipt, Refusal
+from schemas.outcomes import DecisionReceipt, Refusal
 
 
 class DecisionRefused(Refused):
@@ -62,37 +62,24 @@ async def send_decision(
     request: BaseModel,
     update_id: str,
 ) -> DecisionReceipt:
-    """Send one decision as a Temporal Update (by its name) and return the receipt."""
+    """Send one decision (`base.complaints.send_decision`, by name) and return the receipt."""
     client = await client_for(settings)
-    handle = client.get_workflow_handle(complaint_id)
     try:
-        return await handle.execute_update(
-            decision.value, request, id=update_id, result_type=DecisionReceipt
+        return await complaints.send_decision(
+            client, complaint_id, decision, request, update_id=update_id
         )
-    except WorkflowUpdateFailedError as failed:
-        raise refusal_error(failed) from None
+    except complaints.DecisionRefusedError as refused:
+        raise DecisionRefused(refused.refusal.plain(), refused.refusal) from None
+    except WorkflowUpdateFailedError as failed:  # failed, but not with a Refusal
+        cause = failed.cause
+        raise DecisionRefused(str(getattr(cause, "message", None) or cause or failed)) from None
     except RPCError as error:
         raise _rpc_error(complaint_id, error, "decision") from None
 
 
-def refusal_error(failed: WorkflowUpdateFailedError) -> DecisionRefused:
-    """The workflow's refusal, structured when the workflow sent a `Refusal` detail."""
-    cause = failed.cause
-    if isinstance(cause, ApplicationError) and cause.type in (REFUSED, CONFLICT):
-        details = list(cause.details)
-        if details:
-            try:
-                refusal = Refusal.model_validate(details[0])
-            except ValueError:
-                refusal = None
-            if refusal is not None:
-                return DecisionRefused(refusal.plain(), refusal)
-    return DecisionRefused(str(getattr(cause, "message", None) or cause or failed))
-
-
 async def current_state(settings: Settings, complaint_id: str) -> ComplaintState:
     client = await client_for(settings)
-    handle = client.get_workflow_handle(complaint_id)
+    handle = client.get_workflow_handle(complaints.workflow_id_for(complaint_id))
     try:
         return await handle.query(STATE_QUERY, result_type=ComplaintState)
     except RPCError as error:

@@ -17,7 +17,7 @@ import click
 from pydantic import ValidationError
 
 from schemas.decisions import Decision
-from schemas.outcomes import Refusal
+from schemas.outcomes import Refusal, render
 
 # Decision -> the click command that sends it (filled by `decisions.decision_command`).
 COMMANDS: dict[Decision, click.Command] = {}
@@ -28,7 +28,7 @@ SELECTOR = {Decision.DECLINE_INVESTIGATION: "--decline"}
 # Fields that no option fills under their own name, per decision.
 ALIASES: dict[Decision, dict[str, str]] = {
     Decision.DECLINE_INVESTIGATION: {"reason": "--decline"},
-    Decision.INVESTIGATE: {"final": "--preliminary", "capa_needed": "--no-capa-needed"},
+    Decision.INVESTIGATE: {"final": "no --preliminary", "capa_needed": "no --no-capa-needed"},
     Decision.REJECT: {"reason": "--duplicate-of or --not-a-complaint"},
 }
 
@@ -56,7 +56,9 @@ def command_phrase(decision: Decision | str) -> str:
 
 def option_for(field: str, decision: Decision | str | None = None) -> str | None:
     """The option that fills `field` in `decision`'s command (else in any decision command)."""
-    name = field.split(".")[0]
+    name, _, part = field.partition(".")
+    if name == "actions" and part:  # one word of `plan-capa --action ID KIND OWNER DUE TEXT`
+        return f"--action {ACTION_PARTS.get(part.split('.')[-1], 'ID')}"
     if decision is not None and Decision(decision) in COMMANDS:
         key = Decision(decision)
         word = ALIASES.get(key, {}).get(name) or _param_word(COMMANDS[key], name)
@@ -89,12 +91,17 @@ def render_refusal(refusal: Refusal) -> str:
     )
 
 
-_IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b")
+_IDENTIFIER = re.compile(r"(?<![-\w])[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b")
 
 
 def plain_message(message: str, decision: Decision | str | None = None) -> str:
     """A pydantic message without pydantic's prefix and with field names turned into options."""
     text = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    text = render(
+        text,
+        field=lambda name: option_for(name, decision) or name.replace("_", " "),
+        decision=command_phrase,
+    )
     if decision is None:
         return text
 

@@ -145,9 +145,9 @@ async def test_a_decision_prints_the_new_state(cli):
         "No injury",
     )
     assert result.exit_code == 0, result.output
-    assert f"{complaint_id}  triaged  (high product-safety; qe.smith)" in result.output
+    assert f"{complaint_id}  triaged" in result.output
     assert "next due: conclude the investigation by" in result.output
-    assert "allowed decisions: triage, investigate, decline_investigation" in result.output
+    assert "allowed next: triage, investigate, investigate --decline" in result.output
     [entry] = cli.audit_log.entries(
         EntryFilter(complaint_id=complaint_id, entry_type="complaint.triaged")
     )
@@ -162,9 +162,10 @@ async def test_a_refused_decision_prints_why_and_exits_1(cli):
     result = await cli.run("close", complaint_id, *ACTOR, "--response", "We replaced the kettle")
     assert result.exit_code == 1
     assert (
-        f"refused: complaint {complaint_id} is acknowledged; close is not allowed; "
-        "allowed decisions: triage, extend, reject, add_information, record_survey"
+        f"refused: complaint {complaint_id} is acknowledged; `closeloop complaint close` is not "
+        "allowed"
     ) in result.output
+    assert "`closeloop complaint add-info`, `closeloop complaint survey`" in result.output
     assert len(cli.audit_log.entries(EntryFilter(complaint_id=complaint_id))) == before
 
 
@@ -205,7 +206,7 @@ async def test_a_retried_command_with_the_same_update_id_is_recorded_once(cli):
     first = await cli.run(*args)
     second = await cli.run(*args)
     assert first.exit_code == second.exit_code == 0
-    assert json_output(first)["history"] == json_output(second)["history"]
+    assert json_output(first) == json_output(second)  # the first receipt, again
     entries = cli.audit_log.entries(
         EntryFilter(complaint_id=complaint_id, entry_type="complaint.information_added")
     )
@@ -222,7 +223,7 @@ async def test_usage_errors_exit_2(cli):
         "plan-capa", "C-1", *ACTOR, "--action", "A1", "sideways", "bob", "14d", "Fix it"
     )
     assert result.exit_code == 2
-    assert "kind" in result.output
+    assert "--action A1 KIND: 'sideways' is not one of correction" in result.output
 
 
 def test_visibility_query():

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ValidationError
 import closeloop.cli.complaint  # noqa: F401  (registers every decision command)
 from closeloop.cli.complaint import vocabulary
 from schemas import decisions as d
-from schemas.outcomes import Refusal, RefusalCode, decision_ref, field_ref
+from schemas.markers import decision_ref, field_ref
+from schemas.outcomes import Refusal, RefusalCode
 
 INPUTS: dict[d.Decision, type[BaseModel]] = {
     d.Decision.ACKNOWLEDGE: d.AcknowledgeInput,
@@ -57,7 +58,7 @@ def test_every_field_a_person_sets_has_an_option(decision):
     for field in set(INPUTS[decision].model_fields) - RELAY_ONLY:
         word = vocabulary.option_for(field, decision)
         assert word is not None, f"{decision.value}.{field} has no CLI word"
-        assert word.startswith("--"), word
+        assert "--" in word, word
         assert not internal_names_in(word)
 
 
@@ -67,8 +68,9 @@ def workflow_markers() -> set[tuple[str, str]]:
     for path in Path("workflows").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r"\{(field|decision):([A-Za-z0-9_.]+)\}", text))
-        found |= {("field", name) for name in re.findall(r"field_ref\(\"(\w+)\"\)", text)}
-        found |= {("decision", name) for name in re.findall(r"decision_ref\(\"(\w+)\"\)", text)}
+        for kind, call in (("field", r"(?:field_ref|F)"), ("decision", r"(?:decision_ref|D)")):
+            pattern = call + r"\(\s*[\"']([A-Za-z0-9_.]+)[\"']\s*\)"
+            found |= {(kind, name) for name in re.findall(pattern, text)}
     return found
 
 
@@ -77,9 +79,16 @@ def test_every_marker_the_workflow_emits_has_a_cli_word():
         if kind == "decision":
             assert d.Decision(name) in vocabulary.COMMANDS, name
         else:
-            assert vocabulary.option_for(name) is not None or any(
-                vocabulary.option_for(name, decision) for decision in d.Decision
-            ), f"field {name} has no CLI word"
+            word = vocabulary.option_for(name) or next(
+                (w for x in d.Decision if (w := vocabulary.option_for(name, x))), None
+            )
+            assert word is not None, f"field {name} has no CLI word"
+            assert "--" in word and not internal_names_in(word), word
+
+
+def test_the_marker_scan_finds_the_workflows_markers():
+    names = {name for _, name in workflow_markers()}
+    assert {"override_wait_reason", "record_regulatory_report", "actions.due_at"} <= names
 
 
 def test_a_refusal_reads_in_the_clis_words():

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner, Result
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -250,7 +251,7 @@ def test_visibility_query():
 
 
 def _internal_names() -> set[str]:
-    models = [*d.DecisionInput.__subclasses__(), d.CapaActionPlan]
+    models: list[type[BaseModel]] = [*d.DecisionInput.__subclasses__(), d.CapaActionPlan]
     fields = {name for model in models for name in model.model_fields if "_" in name}
     return fields | {decision.value for decision in d.Decision if "_" in decision.value}
 
@@ -282,7 +283,8 @@ class RefusalWalk:
     """Runs decisions and keeps every refusal's text, to check its words."""
 
     def __init__(self, cli: Cli, complaint_id: str) -> None:
-        self.cli, self.complaint_id, self.refusals = cli, complaint_id, []
+        self.cli, self.complaint_id = cli, complaint_id
+        self.refusals: list[str] = []
 
     async def run(self, command: str, *extra: str, refused: bool = False) -> Result:
         name = command.split()[0]

@@ -21,7 +21,7 @@ from closeloop.cli.exit_status import ExitStatus
 
 
 def run_then_exit(run: Callable[[], None]) -> None:
-    if not _is_cli_process():
+    if not is_cli_process():
         run()
         return
     code: int = ExitStatus.OK
@@ -41,7 +41,8 @@ def run_then_exit(run: Callable[[], None]) -> None:
     os._exit(code)
 
 
-def _is_cli_process() -> bool:
+def is_cli_process() -> bool:
+    """True in a `closeloop …` process, false when the CLI is imported (tests, CliRunner)."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     return getattr(spec, "name", None) == "closeloop.__main__" or (

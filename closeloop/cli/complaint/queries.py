@@ -9,7 +9,7 @@ import click
 
 from base.settings import load_settings
 from closeloop.cli.complaint.client import current_state, list_complaints, visibility_query
-from closeloop.cli.complaint.view import complaint_screen, list_table, print_renderable
+from closeloop.cli.complaint.view import list_text
 from closeloop.cli.options import choice_of
 from closeloop.cli.process_exit import run_then_exit
 from schemas.complaint_state import ComplaintStatus
@@ -62,7 +62,7 @@ def list_command(
             for row in rows:
                 click.echo(json.dumps(row, ensure_ascii=False))
         elif rows:
-            print_renderable(list_table(rows))
+            click.echo(list_text(rows))
         else:
             click.echo("no complaints match")
 
@@ -80,6 +80,8 @@ def show(complaint_id: str, as_json: bool) -> None:
         if as_json:
             click.echo(state.model_dump_json(indent=2))
         else:
-            print_renderable(complaint_screen(state))
+            from closeloop.cli.complaint.screen import complaint_screen, print_screen
+
+            print_screen(complaint_screen(state))
 
     run_then_exit(run)

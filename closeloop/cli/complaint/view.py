@@ -1,14 +1,12 @@
-"""How a complaint reads in a terminal: the `show` screen, the line after a decision, the list."""
+"""How a complaint reads in a terminal: the line after a decision, the list (plain text).
+
+The `show` screen, which needs rich, is in `screen`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
 
 from closeloop.cli.complaint.vocabulary import command_name
 from schemas.complaint_state import ComplaintState
@@ -54,83 +52,35 @@ def receipt_summary(receipt: DecisionReceipt) -> str:
     return "\n".join(lines)
 
 
-def complaint_screen(state: ComplaintState) -> Group:
-    """The `show` screen: the case, its deadlines, its actions and everything that happened."""
-    complaint = state.complaint
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
-    facts.add_row("complaint", headline(state))
-    facts.add_row("summary", complaint.summary)
-    facts.add_row("customer", complaint.customer.id + _optional(complaint.customer.name))
-    facts.add_row("product", complaint.product.sku + _optional(complaint.product.lot, "lot "))
-    facts.add_row("received", f"{when(state.received_at)} via {complaint.channel}")
-    if state.next_due:
-        late = " OVERDUE" if state.next_due.overdue else ""
-        facts.add_row("next due", f"{state.next_due.what} by {when(state.next_due.due_at)}{late}")
-    facts.add_row("allowed next", allowed(state.allowed_decisions))
-    facts.add_row("state hash", state.state_hash)
-    parts: list[Table | Text] = [facts]
-
-    if state.deadlines:
-        table = Table(title="deadlines", title_justify="left", header_style="bold")
-        for column in ("stage", "loop", "due", "escalated", "resolved"):
-            table.add_column(column)
-        for d in state.deadlines:
-            resolved = f"{d.resolution} {when(d.resolved_at)}" if d.resolved_at else "open"
-            table.add_row(d.stage, str(d.loop), when(d.due_at), when(d.escalated_at), resolved)
-        parts.append(table)
-
-    if state.actions:
-        table = Table(title="CAPA actions", title_justify="left", header_style="bold")
-        for column in ("id", "kind", "owner", "due", "status", "description"):
-            table.add_column(column, overflow="fold")
-        for a in state.actions:
-            status = f"{a.status}{' OVERDUE' if a.overdue else ''}"
-            table.add_row(a.id, a.kind, a.owner, when(a.due_at), status, a.description)
-        parts.append(table)
-
-    table = Table(title="history", title_justify="left", header_style="bold")
-    for column in ("when", "status", "what", "who", "meaning", "audit"):
-        table.add_column(column, overflow="fold")
-    for item in state.history:
-        who = f"{item.actor_name} ({item.actor})" if item.actor_name else item.actor
-        table.add_row(
-            when(item.at),
-            item.status,
-            item.what + (f"\n“{item.comment}”" if item.comment else ""),
-            who,
-            item.meaning or "",
-            str(item.audit_seq or ""),
-        )
-    parts.append(table)
-    return Group(*parts)
+LIST_COLUMNS = {
+    "complaint": "id",
+    "status": "status",
+    "severity": "severity",
+    "category": "category",
+    "assignee": "assignee",
+    "overdue": "overdue",
+    "next due": "next_due",
+}
 
 
-def _optional(value: str | None, prefix: str = "") -> str:
-    return f" ({prefix}{value})" if value else ""
+def list_text(rows: Sequence[dict[str, Any]]) -> str:
+    """The `list` table as plain aligned columns (no rich: `list` should start fast)."""
+    cells = [
+        [
+            ("yes" if row[key] else "") if key == "overdue" else str(row[key])
+            for key in LIST_COLUMNS.values()
+        ]
+        for row in rows
+    ]
+    header = list(LIST_COLUMNS)
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *cells]
+    )
 
 
-def list_table(rows: Sequence[dict[str, Any]]) -> Table:
-    table = Table(header_style="bold")
-    for column in (
-        "complaint",
-        "status",
-        "severity",
-        "category",
-        "assignee",
-        "overdue",
-        "next due",
-    ):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            *(row[key] for key in ("id", "status", "severity", "category", "assignee")),
-            "yes" if row["overdue"] else "",
-            row["next_due"],
-        )
-    return table
-
-
-def print_renderable(renderable: Table | Group) -> None:
-    Console(width=120 if not Console().is_terminal else None).print(renderable)
+def _cell(row: dict[str, Any], key: str) -> str:
+    if key == "overdue":
+        return "yes" if row[key] else ""
+    return str(row[key])

@@ -10,6 +10,7 @@ fields that no single option fills (`ALIASES`), so a renamed option cannot leave
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
@@ -19,8 +20,44 @@ from pydantic import ValidationError
 from schemas.decisions import Decision
 from schemas.outcomes import Refusal, render
 
-# Decision -> the click command that sends it (filled by `decisions.decision_command`).
+# Decision -> the click command that sends it (filled by `decisions.decision_command` as the
+# command modules load; `commands()` loads them all when every word is needed).
 COMMANDS: dict[Decision, click.Command] = {}
+
+# Decision -> its command's name, so that `show` can name the allowed decisions without
+# loading every command (a test checks it against the commands themselves).
+COMMAND_NAMES: dict[Decision, str] = {
+    Decision.ACKNOWLEDGE: "ack",
+    Decision.TRIAGE: "triage",
+    Decision.INVESTIGATE: "investigate",
+    Decision.DECLINE_INVESTIGATION: "investigate",
+    Decision.PLAN_CAPA: "plan-capa",
+    Decision.RECORD_ACTION_PROGRESS: "progress",
+    Decision.COMPLETE_ACTION: "complete-action",
+    Decision.EXTEND: "extend",
+    Decision.VERIFY: "verify",
+    Decision.CLOSE: "close",
+    Decision.REJECT: "reject",
+    Decision.REOPEN: "reopen",
+    Decision.ADD_INFORMATION: "add-info",
+    Decision.RECORD_SURVEY: "survey",
+    Decision.RECORD_REGULATORY_REPORT: "report",
+}
+_CASE = "closeloop.cli.complaint.case_commands"
+_CAPA = "closeloop.cli.complaint.capa_commands"
+_CAPA_COMMANDS = {"plan-capa", "progress", "complete-action", "extend", "verify"}
+# Command name -> the module defining it (its function is the name with `_` for `-`).
+COMMAND_MODULES = {
+    name: _CAPA if name in _CAPA_COMMANDS else _CASE for name in COMMAND_NAMES.values()
+}
+
+
+def commands() -> dict[Decision, click.Command]:
+    """Every decision command, loading the command modules on first use."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(module)
+    return COMMANDS
+
 
 # Decisions sent by a command together with an option that selects them.
 SELECTOR = {Decision.DECLINE_INVESTIGATION: "--decline"}
@@ -45,7 +82,7 @@ ACTION_PARTS = {
 def command_name(decision: Decision | str) -> str:
     """What follows `closeloop complaint` to send `decision`: `report`, `investigate --decline`."""
     key = Decision(decision)
-    name = COMMANDS[key].name or key.value
+    name = COMMAND_NAMES[key]
     selector = SELECTOR.get(key)
     return f"{name} {selector}" if selector else name
 
@@ -59,14 +96,15 @@ def option_for(field: str, decision: Decision | str | None = None) -> str | None
     name, _, part = field.partition(".")
     if name == "actions" and part:  # one word of `plan-capa --action ID KIND OWNER DUE TEXT`
         return f"--action {ACTION_PARTS.get(part.split('.')[-1], 'ID')}"
-    if decision is not None and Decision(decision) in COMMANDS:
+    every = commands()
+    if decision is not None and Decision(decision) in every:
         key = Decision(decision)
-        word = ALIASES.get(key, {}).get(name) or _param_word(COMMANDS[key], name)
+        word = ALIASES.get(key, {}).get(name) or _param_word(every[key], name)
         if word:
             return word
     found = {
         word
-        for key, command in COMMANDS.items()
+        for key, command in every.items()
         if (word := ALIASES.get(key, {}).get(name) or _param_word(command, name))
     }
     return found.pop() if len(found) == 1 else None

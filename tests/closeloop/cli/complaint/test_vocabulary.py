@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-import closeloop.cli.complaint  # noqa: F401  (registers every decision command)
 from closeloop.cli.complaint import vocabulary
 from schemas import decisions as d
 from schemas.markers import decision_ref, field_ref
@@ -47,7 +46,10 @@ def internal_names_in(text: str) -> set[str]:
 
 
 def test_every_decision_has_a_command():
-    assert set(vocabulary.COMMANDS) == set(d.Decision)
+    assert set(vocabulary.commands()) == set(d.Decision)
+    for decision, command in vocabulary.commands().items():
+        assert vocabulary.COMMAND_NAMES[decision] == command.name
+        assert vocabulary.COMMAND_MODULES[str(command.name)] == command.callback.__module__
     assert vocabulary.command_name(d.Decision.RECORD_SURVEY) == "survey"
     assert vocabulary.command_name(d.Decision.DECLINE_INVESTIGATION) == "investigate --decline"
     assert vocabulary.command_phrase("record_regulatory_report") == "`closeloop complaint report`"

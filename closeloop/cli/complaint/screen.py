@@ -1,0 +1,73 @@
+"""The `show` screen: the case, its deadlines, its actions and everything that happened.
+
+Drawn with rich, imported only by `show`."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from closeloop.cli.complaint.view import allowed, headline, when
+from schemas.complaint_state import ComplaintState
+
+
+def complaint_screen(state: ComplaintState) -> Group:
+    """The `show` screen: the case, its deadlines, its actions and everything that happened."""
+    complaint = state.complaint
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("complaint", headline(state))
+    facts.add_row("summary", complaint.summary)
+    facts.add_row("customer", complaint.customer.id + _optional(complaint.customer.name))
+    facts.add_row("product", complaint.product.sku + _optional(complaint.product.lot, "lot "))
+    facts.add_row("received", f"{when(state.received_at)} via {complaint.channel}")
+    if state.next_due:
+        late = " OVERDUE" if state.next_due.overdue else ""
+        facts.add_row("next due", f"{state.next_due.what} by {when(state.next_due.due_at)}{late}")
+    facts.add_row("allowed next", allowed(state.allowed_decisions))
+    facts.add_row("state hash", state.state_hash)
+    parts: list[Table | Text] = [facts]
+
+    if state.deadlines:
+        table = Table(title="deadlines", title_justify="left", header_style="bold")
+        for column in ("stage", "loop", "due", "escalated", "resolved"):
+            table.add_column(column)
+        for d in state.deadlines:
+            resolved = f"{d.resolution} {when(d.resolved_at)}" if d.resolved_at else "open"
+            table.add_row(d.stage, str(d.loop), when(d.due_at), when(d.escalated_at), resolved)
+        parts.append(table)
+
+    if state.actions:
+        table = Table(title="CAPA actions", title_justify="left", header_style="bold")
+        for column in ("id", "kind", "owner", "due", "status", "description"):
+            table.add_column(column, overflow="fold")
+        for a in state.actions:
+            status = f"{a.status}{' OVERDUE' if a.overdue else ''}"
+            table.add_row(a.id, a.kind, a.owner, when(a.due_at), status, a.description)
+        parts.append(table)
+
+    table = Table(title="history", title_justify="left", header_style="bold")
+    for column in ("when", "status", "what", "who", "meaning", "audit"):
+        table.add_column(column, overflow="fold")
+    for item in state.history:
+        who = f"{item.actor_name} ({item.actor})" if item.actor_name else item.actor
+        table.add_row(
+            when(item.at),
+            item.status,
+            item.what + (f"\n“{item.comment}”" if item.comment else ""),
+            who,
+            item.meaning or "",
+            str(item.audit_seq or ""),
+        )
+    parts.append(table)
+    return Group(*parts)
+
+
+def _optional(value: str | None, prefix: str = "") -> str:
+    return f" ({prefix}{value})" if value else ""
+
+
+def print_screen(renderable: Group) -> None:
+    Console(width=120 if not Console().is_terminal else None).print(renderable)

@@ -34,27 +34,27 @@ from closeloop.stack import free_port, free_temporal_port, start_stack
 from schemas.decisions import STATE_QUERY, Decision
 from schemas.events import Channel, ComplaintReceived, Customer, Product
 
-BASELINE = """
+BASELINE = f"""
 import asyncio, json, os, sys
 from temporalio.client import Client
 
 async def main(address, what, complaint_id, argument):
     client = await Client.connect(address)
     if what == "show":
-        answer = await client.get_workflow_handle(complaint_id).query({query!r})
+        answer = await client.get_workflow_handle(complaint_id).query({STATE_QUERY!r})
     elif what == "list":
         answer = [w.id async for w in client.list_workflows(argument, limit=200)]
     else:
         payload = {{"actor": {{"id": "bench"}}, "information": "bench"}}
         answer = await client.get_workflow_handle(complaint_id).execute_update(
-            {update!r}, payload, id=argument
+            {Decision.ADD_INFORMATION.value!r}, payload, id=argument
         )
     print(json.dumps(answer)[:200])
 
 asyncio.run(main(*sys.argv[1:]))
 sys.stdout.flush()
 os._exit(0)  # as the CLI does: the SDK's threads can crash a finalizing interpreter
-""".format(query=STATE_QUERY, update=Decision.ADD_INFORMATION.value)
+"""
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:

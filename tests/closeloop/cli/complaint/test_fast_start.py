@@ -14,8 +14,8 @@ import pytest
 from closeloop.cli.exit_status import ExitStatus
 from closeloop.stack import free_port
 
-HEAVY = ("workflows", "activities", "streams", "audit", "sqlalchemy", "kafka", "aiokafka")
-HEAVY += ("faust", "jsonschema")
+HEAVY = {"workflows", "activities", "streams", "audit", "sqlalchemy", "kafka", "aiokafka"}
+HEAVY |= {"faust", "jsonschema"}
 
 COMMANDS = {
     "show": ["show", "C-1"],

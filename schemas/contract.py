@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 from collections.abc import Iterator
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from pydantic import TypeAdapter
+
+# The text checks live in `schemas.formats` (no jsonschema import, so the models load fast);
+# re-exported here, where the contract's readers expect them.
+from schemas.formats import RFC3339 as RFC3339
+from schemas.formats import UUID_TEXT as UUID_TEXT
+from schemas.formats import compile_pattern as compile_pattern
+from schemas.formats import is_rfc3339, matches
+from schemas.formats import is_uuid_text as is_uuid_text
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 SCHEMA_SUFFIX = ".schema.json"
@@ -39,13 +45,6 @@ MODEL_KEYWORD = "x-python-model"
 # Validation context for input judged against the contract (see schemas.events).
 CONTRACT: dict[str, Any] = {"contract": True}
 
-RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
-)
-UUID_TEXT = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
-)
-
 
 def schema_path(topic: str) -> Path:
     return SCHEMA_DIR / f"{topic}{SCHEMA_SUFFIX}"
@@ -62,33 +61,6 @@ def load_schema(topic: str) -> dict[str, Any]:
         schema: dict[str, Any] = json.load(handle)
     Draft202012Validator.check_schema(schema)
     return schema
-
-
-@cache
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema pattern as ECMA-262 reads it: a final `$` is the end of the text."""
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
-
-
-def matches(pattern: str, text: str) -> bool:
-    return compile_pattern(pattern).search(text) is not None
-
-
-def is_rfc3339(text: str) -> bool:
-    """RFC 3339 date-time with an offset that is also a real date and time."""
-    if not RFC3339.fullmatch(text):
-        return False
-    try:
-        datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
-    except ValueError:
-        return False
-    return True
-
-
-def is_uuid_text(text: str) -> bool:
-    return UUID_TEXT.fullmatch(text) is not None
 
 
 def _pattern(

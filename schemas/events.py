@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.contract import is_rfc3339, is_uuid_text, matches
+from schemas.formats import is_rfc3339, is_uuid_text, matches
 
 
 def is_contract_input(info: ValidationInfo) -> bool:

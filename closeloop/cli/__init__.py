@@ -1,7 +1,10 @@
 """The `closeloop` command: one entry point, one module per group of subcommands.
 
 Subcommands are imported only when they run, so `closeloop publish` does not pay for
-SQLAlchemy and `closeloop status` not for the Temporal SDK.
+SQLAlchemy and `closeloop status` not for the Temporal SDK. Every command ends with a
+status of `closeloop.cli.exit_status.ExitStatus` (the README's "Exit status" table):
+Ctrl-C is 130 everywhere, and a file that cannot be read or written is a clear error (2),
+never a traceback.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 import importlib
 
 import click
+
+from closeloop.cli.errors import CannotCheck, Unreachable
+from closeloop.cli.exit_status import ExitStatus
 
 # name -> ("module:attribute", one-line help shown by `closeloop --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -43,6 +49,18 @@ class LazyGroup(click.Group):
             command = command()  # a factory that finishes assembling its group
         assert isinstance(command, click.Command)
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(ExitStatus.INTERRUPTED) from None
+        except (ConnectionRefusedError, ConnectionResetError, TimeoutError) as error:
+            raise Unreachable(f"a service did not answer: {error}") from None
+        except OSError as error:  # a path the user gave that cannot be read or written
+            where = f" {error.filename}" if error.filename else ""
+            raise CannotCheck(f"cannot use{where}: {error.strerror or error}") from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from base.settings import load_settings
+from closeloop.cli.errors import NotFound, Unreachable
 from schemas.dead_letter import DeadLetterKind
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def replay(
         try:
             sent = republish(settings.kafka_bootstrap, plan.to_replay)
         except Exception as error:  # kafka-python raises many types for an unreachable broker
-            raise click.ClickException(
+            raise Unreachable(
                 f"could not republish to {settings.kafka_bootstrap}: "
                 f"{type(error).__name__}: {error}"
             ) from None
@@ -152,13 +153,13 @@ def replay(
     if (event_id or position) and not (
         plan.to_replay or plan.already_replayed or plan.not_replayable
     ):
-        raise click.ClickException("no dead letter matches")
+        raise NotFound("no dead letter matches")
 
 
 def _read(reader: Callable[[str], list[StoredLetter]], bootstrap: str) -> list[StoredLetter]:
     try:
         return reader(bootstrap)
     except Exception as error:  # kafka-python raises many types for an unreachable broker
-        raise click.ClickException(
+        raise Unreachable(
             f"could not read complaints.dlq.v1 at {bootstrap}: {type(error).__name__}: {error}"
         ) from None

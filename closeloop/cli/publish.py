@@ -12,10 +12,14 @@ from typing import Any
 import click
 
 from base.settings import load_settings
+from closeloop.cli.errors import CannotCheck, Unreachable
 from closeloop.publisher import EventsFileError, parse_events
 from closeloop.publisher import publish as publish_events
 from schemas import topics
 from schemas.contract import examples_dir
+
+# The topics Closeloop consumes: publishing anywhere else would vanish unread (issue 8.4).
+INPUT_TOPICS = (topics.COMPLAINTS_RECEIVED, topics.COMPLAINTS_UPDATES)
 
 
 @click.command()
@@ -36,9 +40,10 @@ from schemas.contract import examples_dir
 @click.option("--limit", type=click.IntRange(min=1), help="With --cfpb: at most this many rows.")
 @click.option(
     "--topic",
+    type=click.Choice(INPUT_TOPICS),
     default=topics.COMPLAINTS_RECEIVED,
     show_default=True,
-    help="Topic to publish to.",
+    help="Inbound topic to publish to; nothing consumes any other, so others are refused.",
 )
 @click.option(
     "--no-validate",
@@ -86,25 +91,22 @@ def publish(
             events = [fresh_update_example(complaint_id)]
         else:
             events = _load(file, example, cfpb_path, limit)
-        if not no_validate and topic in INPUT_TOPICS:
+        if not no_validate:
             from closeloop.publisher import validate_events
 
             validate_events(topic, events)
     except EventsFileError as error:
-        raise click.ClickException(str(error)) from None
+        raise CannotCheck(str(error)) from None
     settings = load_settings()
     try:
         sent = publish_events(settings.kafka_bootstrap, topic, events)
     except Exception as error:  # kafka-python raises many types for an unreachable broker
-        raise click.ClickException(
+        raise Unreachable(
             f"could not publish to {settings.kafka_bootstrap}: {type(error).__name__}: {error}"
         ) from None
     ids = sorted({str(event.get("complaint_id")) for event in events})
     shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
     click.echo(f"published {sent} event(s) to {topic} at {settings.kafka_bootstrap}: {shown}")
-
-
-INPUT_TOPICS = (topics.COMPLAINTS_RECEIVED, topics.COMPLAINTS_UPDATES)
 
 
 def fresh_update_example(complaint_id: str) -> dict[str, Any]:

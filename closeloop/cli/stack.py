@@ -7,6 +7,8 @@ import sys
 import click
 
 from base.settings import load_settings
+from closeloop.cli.errors import Refused
+from closeloop.cli.exit_status import ExitStatus
 
 STOP_TIMEOUT_HELP = "Seconds each part gets to stop after SIGTERM before SIGKILL."
 
@@ -47,10 +49,10 @@ def up(detach: bool, timeout: float) -> None:
     try:
         code = start_up(settings, detach=detach, echo=click.echo, timeout=timeout)
     except StackError as error:
-        raise click.ClickException(str(error)) from None
+        raise Refused(str(error), prefix="") from None
     except KeyboardInterrupt:
         click.echo("interrupted; everything started was stopped.", err=True)
-        sys.exit(130)
+        sys.exit(ExitStatus.INTERRUPTED)
     sys.exit(code)
 
 
@@ -76,7 +78,7 @@ def status() -> None:
         )
     if all(part.pid is None for part in parts):
         click.echo("no stack is running here; start one with `closeloop up`")
-    sys.exit(0 if all(part.ok for part in parts) else 1)
+    sys.exit(ExitStatus.OK if all(part.ok for part in parts) else ExitStatus.REFUSED)
 
 
 @click.command()

@@ -18,6 +18,12 @@ class LogFollower:
         self._partial = {part.name: "" for part in parts}
         self._width = max((len(part.name) for part in parts), default=0)
 
+    def replace(self, old: ManagedProcess, new: ManagedProcess) -> None:
+        """Follow a restarted part from its new header on."""
+        self._parts[self._parts.index(old)] = new
+        self._offsets[new.name] = _last_header_offset(new.log_path)
+        self._partial[new.name] = ""
+
     def new_lines(self) -> list[str]:
         out: list[str] = []
         for part in self._parts:

@@ -19,6 +19,7 @@ from pathlib import Path
 from base.settings import Settings
 from closeloop.stack.follow import LogFollower
 from closeloop.stack.layout import LAUNCHER, PARTS, StackLayout
+from closeloop.stack.output import LauncherOutput
 from closeloop.stack.processes import (
     STOP_TIMEOUT,
     ManagedProcess,
@@ -41,6 +42,7 @@ from closeloop.stack.services import (
 )
 from closeloop.stack.shutdown import stop_parts
 from closeloop.stack.signals import StackInterrupted, ignoring_signals, stop_signals
+from closeloop.stack.supervise import supervise
 
 Echo = Callable[[str], None]
 
@@ -122,6 +124,8 @@ def start_stack(settings: Settings, *, echo: Echo = print, timeout: float = 60.0
     layout = StackLayout.of(settings)
     check_not_running(layout)
     check_ports(settings)
+    for name in PARTS:  # a new stack: earlier restarts are history
+        layout.restarts_path(name).unlink(missing_ok=True)
     parts: list[ManagedProcess] = []
     try:
         echo(f"starting Temporal dev server on {settings.temporal_address} ...")
@@ -209,38 +213,27 @@ def up(settings: Settings, *, detach: bool, echo: Echo = print, timeout: float =
                 "see `closeloop status`"
             )
         with stop_signals(), launcher_record(layout):
-            stack = start_stack(settings, echo=echo, timeout=timeout)
-            echo(banner(stack, detach=detach))
+            out = LauncherOutput(echo)
+            stack = start_stack(settings, echo=out, timeout=timeout)
             if detach:
+                out.quiet(banner(stack, detach=detach))
                 return 0
-            follower = LogFollower(stack.parts)
+            # From here on the stack is ours to stop, whatever happens: a signal, a broken
+            # pipe or a closed terminal (issue 8.3). Stopping comes first; words after.
+            follower: LogFollower | None = None
             try:
-                return supervise(stack, follower, echo)
+                out(banner(stack, detach=detach))
+                follower = LogFollower(stack.parts)
+                return supervise(stack, follower, out, out.check)
+            except StackInterrupted:
+                return 0
             finally:
                 with ignoring_signals():
-                    echo("stopping the stack ...")
+                    out.quiet("stopping the stack ...")
                     stack.stop()
-                    for line in follower.new_lines():
-                        echo(line)
-                    echo("stopped; nothing left running.")
-
-
-def supervise(stack: Stack, follower: LogFollower, echo: Echo) -> int:
-    """Show the parts' logs until interrupted (0) or until a part dies on its own (1)."""
-    try:
-        while True:
-            for line in follower.new_lines():
-                echo(line)
-            dead = [part for part in stack.parts if not part.alive()]
-            if dead:
-                for line in follower.new_lines():
-                    echo(line)
-                for part in dead:
-                    echo(f"{part.name} exited unexpectedly (log {part.log_path}).")
-                return 1
-            time.sleep(0.3)
-    except StackInterrupted:
-        return 0
+                    for line in follower.new_lines() if follower else []:
+                        out.quiet(line)
+                    out.quiet("stopped; nothing left running.")
 
 
 def banner(stack: Stack, *, detach: bool) -> str:

@@ -36,6 +36,10 @@ class StackLayout:
     def pid_path(self, name: str) -> Path:
         return self.run_dir / f"{name}.pid"
 
+    def restarts_path(self, name: str) -> Path:
+        """Restarts of a part by the supervising launcher (see `stack.supervise`)."""
+        return self.run_dir / f"{name}.restarts"
+
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 

@@ -2,8 +2,9 @@
 
 Every part runs in its own session (so its own process group): stopping a part signals the
 whole group, and Ctrl-C in the launcher's terminal reaches only the launcher, which then
-stops the parts in order. A pid file records the process start time as well as the pid, so a
-pid the kernel has since handed to another program is never mistaken for ours.
+stops the parts in order. A pid file records the process start time (psutil's
+create_time) as well as the pid, so a pid the kernel has since handed to another program is
+never mistaken for ours.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
+
 STOP_TIMEOUT = 15.0
 
 
@@ -32,9 +35,11 @@ class ManagedProcess:
     argv: list[str]
     log_path: Path
     address: str = ""
-    start_time: int | None = None
+    start_time: float | None = None
     pid_path: Path | None = None
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    # The environment it was started with (only in the spawning process), to restart it alike.
+    env: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def pgid(self) -> int:
@@ -92,6 +97,7 @@ def spawn(
         start_time=process_start_time(popen.pid),
         pid_path=pid_path,
         popen=popen,
+        env=dict(env) if env is not None else None,
     )
     if pid_path is not None:
         try:
@@ -140,55 +146,56 @@ def read_pidfile(path: Path) -> ManagedProcess | None:
 
 
 # --- liveness --------------------------------------------------------------------------------
+# psutil, not /proc parsing: it works wherever psutil does, and its create_time is what tells
+# our process from a later one the kernel gave the same pid.
+
+_GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
+_DEAD_STATES = (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 
 
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name, or None (no such process / no /proc)."""
+def process_start_time(pid: int) -> float | None:
+    """When the process started (seconds since the epoch), or None if there is none."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, ValueError):
         return None
-    # The command name sits in parentheses and may itself contain spaces or parentheses.
-    return raw[raw.rindex(")") + 2 :].split()
 
 
-def process_start_time(pid: int) -> int | None:
-    """Start time in clock ticks since boot (Linux); None where /proc is unavailable."""
-    fields = _proc_stat(pid)
-    return int(fields[19]) if fields else None
+def _same_start(recorded: float | None, actual: float) -> bool:
+    # JSON round-trips the float exactly; the tolerance only absorbs older integer records.
+    return recorded is None or abs(float(recorded) - actual) < 0.01
 
 
-def pid_alive(pid: int, start_time: int | None = None) -> bool:
+def pid_alive(pid: int, start_time: float | None = None) -> bool:
     """True if `pid` runs, is not a zombie, and (when known) started at `start_time`."""
     if pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        if process.status() in _DEAD_STATES:
+            return False
+        return _same_start(start_time, process.create_time())
+    except _GONE:
         return False
-    except PermissionError:
-        pass  # exists, owned by someone else: the start time below decides
-    fields = _proc_stat(pid)
-    if fields is None:
-        return not Path("/proc/self/stat").exists()  # no /proc: trust kill(0)
-    if fields[0] in ("Z", "X"):
-        return False
-    return start_time is None or int(fields[19]) == start_time
+    except psutil.AccessDenied:
+        return start_time is None  # exists, owned by someone else: it cannot be ours
 
 
 def group_members(pgid: int) -> list[int]:
-    """Live, non-zombie processes in process group `pgid` (Linux; empty elsewhere)."""
+    """Live, non-zombie processes in process group `pgid`."""
     members = []
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        if not entry.name.isdigit():
+    for process in psutil.process_iter(["status"]):
+        if process.info["status"] in _DEAD_STATES:
             continue
-        fields = _proc_stat(int(entry.name))
-        if fields and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(entry.name))
+        try:
+            if os.getpgid(process.pid) == pgid:
+                members.append(process.pid)
+        except (ProcessLookupError, PermissionError):
+            continue
     return members
 
 
-def _group_running(pid: int, start_time: int | None) -> bool:
+def _group_running(pid: int, start_time: float | None) -> bool:
     if pid_alive(pid, start_time):
         return True
     if pid_alive(pid):
@@ -201,7 +208,7 @@ def _group_running(pid: int, start_time: int | None) -> bool:
 
 def stop_group(
     pid: int,
-    start_time: int | None,
+    start_time: float | None,
     *,
     timeout: float = STOP_TIMEOUT,
     popen: subprocess.Popen[bytes] | None = None,

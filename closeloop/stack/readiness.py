@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from closeloop.stack.processes import ManagedProcess
 
@@ -55,16 +56,23 @@ def wait_until(
     process: ManagedProcess | None = None,
 ) -> None:
     """Poll `ready` until True; StackError (with the log's tail) if `process` dies or time
-    runs out."""
-    deadline = time.monotonic() + timeout
-    while True:
+    runs out. The polling is tenacity's: a fixed pause, a time budget (not a count)."""
+
+    def attempt() -> bool:
         if process is not None and not process.alive():
             raise StackError(
                 f"{what} exited while starting (log {process.log_path}):\n{process.log_tail()}"
             )
-        if ready():
-            return
-        if time.monotonic() >= deadline:
-            detail = f" (log {process.log_path}):\n{process.log_tail()}" if process else ""
-            raise StackError(f"{what} at {address} not ready after {timeout:.0f}s{detail}")
-        time.sleep(POLL_SECONDS)
+        return ready()
+
+    def out_of_time(_state: RetryCallState) -> None:
+        detail = f" (log {process.log_path}):\n{process.log_tail()}" if process else ""
+        raise StackError(f"{what} at {address} not ready after {timeout:.0f}s{detail}")
+
+    retrying = Retrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_fixed(POLL_SECONDS),
+        retry=retry_if_result(lambda answered: not answered),  # exceptions are not retried
+        retry_error_callback=out_of_time,
+    )
+    retrying(attempt)

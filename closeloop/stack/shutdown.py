@@ -62,4 +62,6 @@ def down(
             echo(f"stopping {part.name} (pid {part.pid}) ...")
         leftovers.append(part)  # stop() on a dead leader clears its group and the pid file
     stop_parts(leftovers, timeout)
+    for name in PARTS:
+        layout.restarts_path(name).unlink(missing_ok=True)
     return [part.name for part in running]

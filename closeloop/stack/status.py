@@ -5,11 +5,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from kafka.errors import KafkaError
+
 from base.settings import Settings
 from closeloop.stack.layout import PARTS, StackLayout
 from closeloop.stack.processes import ManagedProcess, read_pidfile
 from closeloop.stack.readiness import http_answers, run_sync
-from closeloop.stack.services import broker_healthy, temporal_healthy, temporal_ui_url
+from closeloop.stack.services import broker_topics, temporal_healthy, temporal_ui_url
+from closeloop.stack.supervise import read_restarts
+from schemas.topics import ALL_TOPICS
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ def status(settings: Settings) -> list[PartStatus]:
         if not part.alive():
             return PartStatus(name, part.pid, part.address, "down", "process gone (stale pid file)")
         healthy, detail = probe(part)
+        detail += restart_note(layout, name) if name == "broker" else ""
         return PartStatus(
             name, part.pid, part.address, "healthy" if healthy else "unhealthy", detail
         )
@@ -52,6 +57,31 @@ def probe(part: ManagedProcess) -> tuple[bool, str]:
             return False, "gRPC not answering"
         return (True, f"UI {ui}") if http_answers(ui) else (False, f"UI {ui} not answering")
     if part.name == "broker":
-        ok = broker_healthy(part.address)
-        return ok, "metadata ok" if ok else "metadata request failed"
+        return probe_broker(part.address)
     return True, f"running, log {part.log_path}"
+
+
+def probe_broker(address: str) -> tuple[bool, str]:
+    """The broker answers and still has every topic: a restarted in-memory broker has none
+    (or only what clients auto-created since), and has lost what it held (issue 8.12)."""
+    try:
+        present = set(broker_topics(address, timeout=3.0))
+    except (KafkaError, OSError):
+        return False, "metadata request failed"
+    missing = sorted({spec.name for spec in ALL_TOPICS} - present)
+    if missing:
+        return False, (
+            f"topics missing ({', '.join(missing)}): the broker restarted and lost its "
+            "in-memory data; restart the stack (`closeloop down`, `closeloop up`)"
+        )
+    return True, "metadata ok, all topics present"
+
+
+def restart_note(layout: StackLayout, name: str) -> str:
+    restarts = read_restarts(layout, name)
+    if not restarts:
+        return ""
+    return (
+        f"; restarted {restarts['count']}x by the launcher, last at {restarts['last']}: "
+        "unconsumed events, dead letters and checkpoints from before were lost"
+    )

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
+from kafka import KafkaAdminClient
 
 from base.settings import Settings
 from closeloop.stack import PARTS, broker_topics, free_port, free_temporal_port, status
 from closeloop.stack.processes import process_start_time
+from schemas import topics
 from schemas.topics import ALL_TOPICS
 
 pytestmark = pytest.mark.e2e
@@ -66,33 +71,25 @@ class StackEnv:
     def survivors(self) -> list[str]:
         """Processes that mention this stack's home or ports, or carry its CLOSELOOP_HOME."""
         marks = [str(self.home), f":{self.temporal_port}", f":{self.kafka_port}"]
-        env_mark = f"CLOSELOOP_HOME={self.home}".encode()
         found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        for process in psutil.process_iter(["pid", "cmdline", "status"]):
+            if process.pid == os.getpid() or process.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
+            cmdline = " ".join(process.info["cmdline"] or [])
             try:
-                if _state(int(entry.name)) == "Z":
-                    continue
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                environ = (entry / "environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(mark in cmdline for mark in marks) or env_mark in environ:
-                found.append(f"{entry.name}: {cmdline}")
+                home = process.environ().get("CLOSELOOP_HOME")
+            except psutil.Error:
+                home = None
+            if any(mark in cmdline for mark in marks) or home == str(self.home):
+                found.append(f"{process.pid}: {cmdline}")
         return found
 
 
-def _state(pid: int) -> str | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rindex(")") + 2 :].split()[0]
-
-
 def _running(pid: int) -> bool:
-    return _state(pid) not in (None, "Z", "X")
+    try:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
+        return False
 
 
 def _wait_gone(stack: StackEnv, timeout: float = 10) -> list[str]:
@@ -237,7 +234,7 @@ def test_stale_pid_files_do_not_confuse_status_or_down(stack: StackEnv) -> None:
     run.mkdir(parents=True)
     me = os.getpid()
     # A pid that now belongs to another program (this test) and one that no longer exists.
-    stale = {
+    stale: dict[str, dict[str, float]] = {
         "temporal": {"pid": me, "start_time": (process_start_time(me) or 0) + 1},
         "worker": {"pid": 2**22 + 17, "start_time": 1},
     }
@@ -251,3 +248,134 @@ def test_stale_pid_files_do_not_confuse_status_or_down(stack: StackEnv) -> None:
     stopped = stack.cli("down")
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert list(run.glob("*.pid")) == []  # and this test, the "reused" pid, still runs
+
+
+def _read_until(read: Callable[[], str], marker: str, timeout: float = 150) -> str:
+    """Text from `read` until `marker` appears; fails with what was seen if it never does."""
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {marker!r} within {timeout}s:\n{seen}")
+        chunk = read()
+        if not chunk:
+            raise AssertionError(f"output ended before {marker!r}:\n{seen}")
+        seen += chunk
+    return seen
+
+
+def _pty_reader(master: int) -> Callable[[], str]:
+    def read() -> str:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if not ready:
+            return " "  # nothing yet: keep polling within the deadline
+        try:
+            return os.read(master, 65536).decode(errors="replace")
+        except OSError:  # EIO: the launcher side closed
+            return ""
+
+    return read
+
+
+@pytest.mark.parametrize(
+    "ending",
+    ["pipe closed, then Ctrl-C", "pipe closed", "terminal closed, then SIGHUP", "SIGTERM"],
+)
+def test_the_foreground_launcher_stops_everything_whatever_happens_to_its_output(
+    stack: StackEnv, ending: str
+) -> None:
+    """`closeloop up | tee up.log` then Ctrl-C, a reader that goes away, a closed terminal,
+    `kill`: every way ends with nothing of the stack left running (issue 8.3)."""
+    command = [sys.executable, "-m", "closeloop", "up"]
+    master = None
+    if ending.startswith("terminal"):
+        master, slave = os.openpty()
+        launcher = subprocess.Popen(command, env=stack.env, stdout=slave, stderr=slave)
+        os.close(slave)
+        _read_until(_pty_reader(master), "Closeloop stack is up")
+    else:
+        launcher = subprocess.Popen(
+            command, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        assert launcher.stdout is not None
+        out = launcher.stdout
+        _read_until(lambda: out.readline().decode(), "Closeloop stack is up")
+    try:
+        pids = stack.recorded_pids()
+        assert set(pids) == {"launcher", *PARTS}
+        if ending == "SIGTERM":
+            launcher.send_signal(signal.SIGTERM)
+        elif master is not None:
+            os.close(master)  # the terminal window is closed ...
+            launcher.send_signal(signal.SIGHUP)  # ... and the kernel hangs up its session
+        else:
+            assert launcher.stdout is not None
+            launcher.stdout.close()  # tee died
+            if ending.endswith("Ctrl-C"):
+                launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=90)
+        assert [name for name, pid in pids.items() if _running(pid)] == []
+        assert _wait_gone(stack) == []
+        assert list((stack.home / "run").glob("*.pid")) == []
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+
+
+def test_a_dead_local_broker_is_restarted_with_its_topics_and_status_says_what_was_lost(
+    stack: StackEnv,
+) -> None:
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "closeloop", "up"],
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert launcher.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(launcher.stdout or []), daemon=True)
+    try:
+        out = launcher.stdout
+        _read_until(out.readline, "Closeloop stack is up")
+        reader.start()
+        first = stack.recorded_pids()["broker"]
+        os.killpg(first, signal.SIGKILL)
+
+        deadline = time.monotonic() + 90
+        while not any("broker restarted" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            assert launcher.poll() is None, "".join(lines)
+            time.sleep(0.2)
+        assert any("are lost" in line for line in lines), "".join(lines)
+        assert stack.recorded_pids()["broker"] != first
+        assert {topic.name for topic in ALL_TOPICS} <= set(broker_topics(stack.bootstrap))
+        status = stack.cli("status")
+        broker_line = _line(status.stdout, "broker")
+        assert "restarted 1x" in broker_line, status.stdout
+        assert "lost" in broker_line
+
+        launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=90)
+        assert _wait_gone(stack) == []
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+
+
+def test_status_notices_a_broker_that_lost_its_topics(stack: StackEnv) -> None:
+    """A broker restarted behind the launcher's back comes back empty: status says so."""
+    started = stack.cli("up", "--detach")
+    assert started.returncode == 0, started.stdout + started.stderr
+    admin = KafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    try:
+        admin.delete_topics([topics.COMPLAINTS_DLQ])
+    finally:
+        admin.close()
+    status = stack.cli("status")
+    assert status.returncode == 1
+    broker_line = _line(status.stdout, "broker")
+    assert "unhealthy" in broker_line.split()
+    assert f"topics missing ({topics.COMPLAINTS_DLQ})" in broker_line

@@ -1,59 +1,15 @@
-"""How a complaint reads in a terminal: the `show` screen, the line after a decision, the list."""
+"""The `show` screen: the case, its deadlines, its actions and everything that happened.
+
+Drawn with rich, imported only by `show`."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from closeloop.cli.complaint.view import allowed, headline, when
 from schemas.complaint_state import ComplaintState
-from schemas.outcomes import DecisionReceipt
-
-
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
-def headline(state: ComplaintState) -> str:
-    parts = [f"{state.complaint_id}  {state.status}"]
-    if state.triage:
-        triage = state.triage
-        reportable = ", reportable" if triage.reportable else ""
-        parts.append(f"({triage.severity} {triage.category}{reportable}; {triage.assignee})")
-    if state.overdue:
-        parts.append("OVERDUE")
-    if state.loop:
-        parts.append(f"reopened {state.loop}x")
-    return "  ".join(parts)
-
-
-def decision_summary(state: ComplaintState) -> str:
-    """What a decision command prints: where the complaint is now and what comes next."""
-    lines = [headline(state)]
-    if state.history:
-        last = state.history[-1]
-        lines.append(f"recorded: {last.what} (audit #{last.audit_seq})")
-    if state.next_due:
-        late = " (OVERDUE)" if state.next_due.overdue else ""
-        lines.append(f"next due: {state.next_due.what} by {when(state.next_due.due_at)}{late}")
-    lines.append("allowed decisions: " + (", ".join(state.allowed_decisions) or "none"))
-    lines.append(f"state hash: {state.state_hash}")
-    return "\n".join(lines)
-
-
-def receipt_summary(receipt: DecisionReceipt, state: ComplaintState) -> str:
-    """What a decision command prints: the receipt, under the complaint's current headline."""
-    lines = [headline(state), f"recorded: {receipt.what} (audit #{receipt.audit_seq})"]
-    if receipt.next_due:
-        late = " (OVERDUE)" if receipt.next_due.overdue else ""
-        lines.append(f"next due: {receipt.next_due.what} by {when(receipt.next_due.due_at)}{late}")
-    lines.append("allowed decisions: " + (", ".join(receipt.allowed_decisions) or "none"))
-    lines.append(f"state hash: {receipt.state_hash}")
-    return "\n".join(lines)
 
 
 def complaint_screen(state: ComplaintState) -> Group:
@@ -70,7 +26,7 @@ def complaint_screen(state: ComplaintState) -> Group:
     if state.next_due:
         late = " OVERDUE" if state.next_due.overdue else ""
         facts.add_row("next due", f"{state.next_due.what} by {when(state.next_due.due_at)}{late}")
-    facts.add_row("allowed", ", ".join(state.allowed_decisions) or "none")
+    facts.add_row("allowed next", allowed(state.allowed_decisions))
     facts.add_row("state hash", state.state_hash)
     parts: list[Table | Text] = [facts]
 
@@ -113,26 +69,5 @@ def _optional(value: str | None, prefix: str = "") -> str:
     return f" ({prefix}{value})" if value else ""
 
 
-def list_table(rows: Sequence[dict[str, Any]]) -> Table:
-    table = Table(header_style="bold")
-    for column in (
-        "complaint",
-        "status",
-        "severity",
-        "category",
-        "assignee",
-        "overdue",
-        "next due",
-    ):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            *(row[key] for key in ("id", "status", "severity", "category", "assignee")),
-            "yes" if row["overdue"] else "",
-            row["next_due"],
-        )
-    return table
-
-
-def print_renderable(renderable: Table | Group) -> None:
+def print_screen(renderable: Group) -> None:
     Console(width=120 if not Console().is_terminal else None).print(renderable)

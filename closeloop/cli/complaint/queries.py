@@ -1,9 +1,4 @@
-"""`closeloop complaint …`: what operators use to see complaints and take decisions.
-
-`list` reads Temporal visibility (the search attributes the UI filters on), `show` asks
-the complaint's workflow itself (the `current_state` query), and every decision command
-sends one Temporal Update (see `complaint_decisions`).
-"""
+"""`complaint list` and `complaint show`: reading complaints, never changing them."""
 
 from __future__ import annotations
 
@@ -13,27 +8,22 @@ import json
 import click
 
 from base.settings import load_settings
-from closeloop.cli.complaint_client import (
-    current_state,
-    list_complaints,
-    temporal_command,
-    visibility_query,
-)
-from closeloop.cli.complaint_decisions import COMMANDS
-from closeloop.cli.complaint_view import complaint_screen, list_table, print_renderable
+from closeloop.cli.complaint.client import current_state, list_complaints, visibility_query
+from closeloop.cli.complaint.view import list_text
+from closeloop.cli.options import choice_of
+from closeloop.cli.process_exit import run_then_exit
 from schemas.complaint_state import ComplaintStatus
+from schemas.decisions import Severity
 
 
-@click.group()
-def complaint() -> None:
-    """List and show complaints; take decisions (each is a Temporal Update)."""
-
-
-@complaint.command("list")
-@click.option("--status", type=click.Choice([s.value for s in ComplaintStatus]), default=None)
+@click.command("list")
+@click.option("--status", type=choice_of(ComplaintStatus), default=None, help="Only this status.")
+@click.option("--severity", type=choice_of(Severity), default=None, help="Only this severity.")
+@click.option("--category", default=None, help="Only this category (exact, as triaged).")
+@click.option("--product", default=None, help="Only this product SKU.")
+@click.option("--customer", default=None, help="Only this customer id.")
+@click.option("--assignee", default=None, help="Only complaints assigned to this user id.")
 @click.option("--overdue", is_flag=True, help="Only complaints with a missed deadline.")
-@click.option("--severity", default=None)
-@click.option("--assignee", default=None)
 @click.option("--reportable", is_flag=True, help="Only complaints reportable to a regulator.")
 @click.option(
     "--all", "include_finished", is_flag=True, help="Include cases whose workflow has completed."
@@ -42,9 +32,12 @@ def complaint() -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one complaint per line.")
 def list_command(
     status: str | None,
-    overdue: bool,
     severity: str | None,
+    category: str | None,
+    product: str | None,
+    customer: str | None,
     assignee: str | None,
+    overdue: bool,
     reportable: bool,
     include_finished: bool,
     limit: int,
@@ -52,10 +45,13 @@ def list_command(
 ) -> None:
     """Complaints from Temporal visibility, filtered like the Temporal UI."""
     query = visibility_query(
-        status=status,
-        overdue=overdue,
-        severity=severity,
+        status=status.lower() if status else None,
+        severity=severity.lower() if severity else None,
+        category=category,
+        product=product,
+        customer=customer,
         assignee=assignee,
+        overdue=overdue,
         reportable=reportable,
         running_only=not include_finished,
     )
@@ -66,14 +62,14 @@ def list_command(
             for row in rows:
                 click.echo(json.dumps(row, ensure_ascii=False))
         elif rows:
-            print_renderable(list_table(rows))
+            click.echo(list_text(rows))
         else:
             click.echo("no complaints match")
 
-    temporal_command(run)
+    run_then_exit(run)
 
 
-@complaint.command("show")
+@click.command("show")
 @click.argument("complaint_id")
 @click.option("--json", "as_json", is_flag=True, help="The whole state as JSON.")
 def show(complaint_id: str, as_json: bool) -> None:
@@ -84,10 +80,8 @@ def show(complaint_id: str, as_json: bool) -> None:
         if as_json:
             click.echo(state.model_dump_json(indent=2))
         else:
-            print_renderable(complaint_screen(state))
+            from closeloop.cli.complaint.screen import complaint_screen, print_screen
 
-    temporal_command(run)
+            print_screen(complaint_screen(state))
 
-
-for command in COMMANDS:
-    complaint.add_command(command)
+    run_then_exit(run)

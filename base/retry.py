@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-import structlog
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -23,16 +22,18 @@ from tenacity import (
     wait_exponential,
 )
 
-log = structlog.get_logger(__name__)
-
 T = TypeVar("T")
 
 
 def _logger(what: str, context: Mapping[str, Any] | None) -> Callable[[RetryCallState], None]:
     def before_sleep(state: RetryCallState) -> None:
+        # Imported here: structlog pulls in rich, and the CLI's fast commands import this
+        # module without ever retrying.
+        import structlog
+
         outcome = state.outcome
         error = outcome.exception() if outcome is not None and outcome.failed else None
-        log.warning(
+        structlog.get_logger(__name__).warning(
             f"{what}, retrying",
             attempt=state.attempt_number,
             retry_in_s=round(state.upcoming_sleep, 2),

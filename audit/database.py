@@ -26,6 +26,13 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine that never puts bound parameters into logs, errors or tracebacks.
+
+    The parameters of an append are complaint text and actor names: personal data. With
+    `hide_parameters` SQLAlchemy's error messages (`[parameters: …]`) and echo logs show
+    `[SQL parameters hidden due to hide_parameters=True]` instead (issue 8, bug 10).
+    """
+    kwargs.setdefault("hide_parameters", True)
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(

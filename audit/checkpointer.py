@@ -6,8 +6,9 @@ only if their stored hashes give that checkpoint's signed root, and it recompute
 newer entry's hash and chain link before it signs. A tampered log makes it refuse
 (`CheckpointRefused`), loudly, instead of blessing the tampering with a signature.
 
-The worker runs `run_periodic` beside its Temporal worker (settings:
-`CLOSELOOP_AUDIT_CHECKPOINT_INTERVAL`, default 60 s, and `CLOSELOOP_AUDIT_CHECKPOINT_ENTRIES`,
+The worker runs `run_periodic` beside its Temporal worker, wired from settings by the shell
+(`closeloop.checkpointing`: `CLOSELOOP_AUDIT_CHECKPOINT_INTERVAL`, default 60 s, and
+`CLOSELOOP_AUDIT_CHECKPOINT_ENTRIES`,
 default 1,000): a checkpoint is made as soon as that many entries are unsigned, or when the
 interval passes with any unsigned entry, and once more on shutdown. Several workers may
 run it at once: checkpoints are stored under a lock and never repeat a tree size.
@@ -22,20 +23,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit import canonical, keys, merkle
+from audit import canonical, merkle
 from audit.checkpoints import SignedCheckpoint
 from audit.publish import CheckpointPublisher, Publication, publish_pending
 from audit.signing import Checkpoint, key_id, sign_checkpoint
 from audit.store import AuditLog
 from audit.tree import MerkleTree
-
-if TYPE_CHECKING:
-    from base.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -224,34 +222,3 @@ async def run_periodic(
             refused_until = time.monotonic() + policy.interval
         except Exception:
             log.exception("audit checkpoint failed; retrying on the next tick")
-
-
-def from_settings(audit_log: AuditLog, settings: Settings) -> tuple[Checkpointer, CheckpointPolicy]:
-    """The checkpointer and policy that `CLOSELOOP_*` settings describe (creates the key)."""
-    key = keys.signing_key(settings.audit_signing_key, settings.home_dir, create=True)
-    assert key is not None  # create=True always gives a key
-    publisher = None
-    if settings.audit_publish_checkpoints:
-        publisher = CheckpointPublisher(settings.kafka_bootstrap)
-    policy = CheckpointPolicy(
-        interval=settings.audit_checkpoint_interval, entries=settings.audit_checkpoint_entries
-    )
-    return Checkpointer(audit_log, key, publisher=publisher), policy
-
-
-async def run_for_worker(audit_log: AuditLog, settings: Settings, stop: asyncio.Event) -> None:
-    """The worker's periodic checkpoints, until `stop` (then one last checkpoint)."""
-    try:
-        checkpointer, policy = await asyncio.to_thread(from_settings, audit_log, settings)
-    except (keys.KeyConfigError, OSError) as exc:
-        # Complaints keep flowing; the log stays hash-chained but goes unsigned until fixed.
-        log.error("audit checkpoints disabled: no usable signing key", error=str(exc))
-        return
-    log.info(
-        "audit checkpointer started",
-        key_id=key_id(checkpointer.key),
-        every_seconds=policy.interval,
-        every_entries=policy.entries,
-        publish_to=checkpointer.publisher.topic if checkpointer.publisher else None,
-    )
-    await run_periodic(checkpointer, policy, stop)

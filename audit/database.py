@@ -26,14 +26,14 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine that never shows bound parameters in its errors.
+    """An engine that never puts bound parameters into logs, errors or tracebacks.
 
-    SQLAlchemy appends `[parameters: …]` to every database error; for the audit log those are
-    complaint summaries, customer names and decision texts, and the error ends up in a
-    worker's log as a traceback. `hide_parameters` keeps the SQL and drops the values.
+    The parameters of an append are complaint text and actor names: personal data. With
+    `hide_parameters` SQLAlchemy's error messages (`[parameters: …]`) and echo logs show
+    `[SQL parameters hidden due to hide_parameters=True]` instead (issue 8, bug 10).
     """
-    url = normalize_url(url)
     kwargs.setdefault("hide_parameters", True)
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs

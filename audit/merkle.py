@@ -9,9 +9,10 @@ We follow RFC 9162 exactly, so any CT/Trillian/sigstore tooling can check our pr
     node hash  = SHA-256(0x01 || left || right)    be passed off as an inner node
     empty root = SHA-256("")
 
-Functions that build trees take *leaf hashes* (not leaf bytes) so callers can stream stored
-hashes without keeping entries in memory. Verifiers raise `ProofError` and never return a
-boolean, so a forgotten check cannot pass silently.
+This module holds the hash primitives, the constant-memory accumulator (a compact range)
+and the proof verifiers; `audit.tree.MerkleTree` is the one prover (roots and proofs for any
+earlier size). Verifiers raise `ProofError` and never return a boolean, so a forgotten
+check cannot pass silently.
 """
 
 from __future__ import annotations
@@ -88,76 +89,6 @@ class MerkleAccumulator:
         for peak in reversed(self._peaks[:-1]):
             result = node_hash(peak, result)
         return result
-
-
-def root_hash(leaf_hashes: Sequence[bytes]) -> bytes:
-    """The RFC 9162 Merkle Tree Hash of already-hashed leaves; O(n) time, O(log n) memory."""
-    return _range_root(leaf_hashes, 0, len(leaf_hashes))
-
-
-def _range_root(leaves: Sequence[bytes], begin: int, end: int) -> bytes:
-    """Root of the subtree over leaves[begin:end], without copying the slice."""
-    acc = MerkleAccumulator()
-    for i in range(begin, end):
-        acc.append(leaves[i])
-    return acc.root()
-
-
-def _split(size: int) -> int:
-    """RFC 9162's k: the largest power of two strictly smaller than `size` (size >= 2)."""
-    return 1 << ((size - 1).bit_length() - 1)
-
-
-def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
-    """The audit path PATH(index, D[n]) of RFC 9162 §2.1.3.1, ordered leaf to root.
-
-    Walks down from the root instead of recursing; each proof element is the root of a
-    sibling subtree, and those subtrees are disjoint, so the whole proof costs O(n) hashes.
-    """
-    size = len(leaf_hashes)
-    if not 0 <= index < size:
-        raise ValueError(f"leaf index {index} is outside a tree of size {size}")
-    path: list[bytes] = []
-    begin, end = 0, size
-    while end - begin > 1:
-        k = _split(end - begin)
-        if index < begin + k:
-            path.append(_range_root(leaf_hashes, begin + k, end))
-            end = begin + k
-        else:
-            path.append(_range_root(leaf_hashes, begin, begin + k))
-            begin += k
-    path.reverse()
-    return path
-
-
-def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes]:
-    """The proof PROOF(old_size, D[n]) of RFC 9162 §2.1.4.1, ordered leaf to root.
-
-    An iterative SUBPROOF: like `inclusion_proof`, every element is the root of a disjoint
-    subtree, so the proof costs O(n) hashes. `old_size == n` gives the empty proof, which
-    `verify_consistency` accepts for equal sizes (a checkpoint with no new entries).
-    """
-    size = len(leaf_hashes)
-    if not 0 < old_size <= size:
-        raise ValueError(f"old size {old_size} must be in 1..{size} (the current tree size)")
-    path: list[bytes] = []
-    begin, end, m = 0, size, old_size
-    known_subtree = True  # RFC's b: the old root itself is known to the verifier
-    while m != end - begin:
-        k = _split(end - begin)
-        if m <= k:
-            path.append(_range_root(leaf_hashes, begin + k, end))
-            end = begin + k
-        else:
-            path.append(_range_root(leaf_hashes, begin, begin + k))
-            begin += k
-            m -= k
-            known_subtree = False
-    if not known_subtree:
-        path.append(_range_root(leaf_hashes, begin, end))
-    path.reverse()
-    return path
 
 
 def _check_hashes(proof: Sequence[bytes], **named: bytes) -> None:

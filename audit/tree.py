@@ -1,11 +1,12 @@
 """An in-memory RFC 9162 tree that answers roots and proofs for any earlier size quickly.
 
-`audit.merkle` computes proofs from a plain list of leaf hashes in O(n) hashes each; the
-verifier needs a root and a consistency proof at every checkpoint, and `closeloop audit
-proof` one inclusion proof, so this keeps every perfect subtree's root as the leaves are
-appended (about two hashes per leaf, amortised). Every range an RFC 9162 proof needs is a
-handful of those aligned subtrees, so a root or proof then costs O(log n) hashes. The
-answers are the same as `audit.merkle`'s, which `tests/audit/test_tree.py` proves.
+The project's one Merkle prover. The verifier needs a root and a consistency proof at
+every checkpoint, and `closeloop audit proof` one inclusion proof, so this keeps every
+perfect subtree's root as the leaves are appended (about two hashes per leaf, amortised).
+Every range an RFC 9162 proof needs is a handful of those aligned subtrees, so a root or
+proof then costs O(log n) hashes. The answers are those of RFC 9162's own recursive
+definitions (`tests/audit/test_tree.py`) and of the shared transparency-dev vectors
+(`tests/audit/test_merkle.py`).
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from temporalio.worker import Worker
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
 from activities.status import StatusPublisher
-from audit.checkpointer import run_for_worker
 from audit.store import AuditLog
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
+from closeloop.checkpointing import run_for_worker
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 

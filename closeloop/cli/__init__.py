@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("closeloop.cli.publish:publish", "Publish complaint events to Kafka."),
     "complaint": ("closeloop.cli.complaint:complaint", "Watch and decide complaints (operators)."),
     "audit": (
-        "closeloop.cli.audit:audit_group",
+        "closeloop.cli.audit:audit",
         "Query, export and verify the audit log (auditors).",
     ),
     "dlq": ("closeloop.cli.dlq:dlq", "List and replay dead-lettered events."),

@@ -24,7 +24,6 @@ from audit.checkpointer import (
     Checkpointer,
     CheckpointPolicy,
     CheckpointRefused,
-    from_settings,
     run_periodic,
 )
 from audit.checkpoints import SignedCheckpoint
@@ -32,6 +31,7 @@ from audit.publish import CheckpointPublisher
 from audit.signing import key_id, private_key_pem, verify_checkpoint_signature
 from audit.store import AuditLog
 from base.settings import Settings
+from closeloop.checkpointing import from_settings
 from schemas.contract import validator_for
 from schemas.topics import AUDIT_CHECKPOINTS
 from tests.audit.conftest import append_many, bypassing_triggers, verify

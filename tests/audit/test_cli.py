@@ -116,7 +116,7 @@ def test_a_missing_database_is_not_created_by_reading(
     missing = tmp_path / "nowhere" / "audit.db"
     monkeypatch.setenv("CLOSELOOP_DATABASE_URL", f"sqlite:///{missing}")
     result = CliRunner().invoke(main, ["audit", "log"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # cannot check, not "tampered"
     assert f"no audit log at {missing}" in result.output
     assert not missing.exists()
 
@@ -195,7 +195,7 @@ def test_proof_errors_say_what_to_do(log: AuditLog) -> None:
     no_checkpoint = CliRunner().invoke(main, ["audit", "proof", "3"])
     cli("checkpoint")
     beyond = CliRunner().invoke(main, ["audit", "proof", "99"])
-    assert no_checkpoint.exit_code == 1
+    assert no_checkpoint.exit_code == 2  # nothing to prove against: cannot check
     assert "no checkpoint yet" in no_checkpoint.output
     assert "closeloop audit checkpoint" in no_checkpoint.output
     assert "there is no entry 99: the log has entries 1..15" in beyond.output
@@ -203,7 +203,7 @@ def test_proof_errors_say_what_to_do(log: AuditLog) -> None:
 
 def test_public_key_before_any_checkpoint_says_how_to_get_one(log: AuditLog) -> None:
     result = CliRunner().invoke(main, ["audit", "public-key"])
-    assert result.exit_code == 1 and "closeloop audit checkpoint" in result.output
+    assert result.exit_code == 2 and "closeloop audit checkpoint" in result.output
 
 
 def test_export_writes_a_bundle_that_verifies_itself(log: AuditLog, tmp_path: Path) -> None:
@@ -213,7 +213,8 @@ def test_export_writes_a_bundle_that_verifies_itself(log: AuditLog, tmp_path: Pa
     assert result.exit_code == 0
     assert "exported 3 of 15 entries" in result.output
     assert run_standalone(out).returncode == 0
-    assert CliRunner().invoke(main, ["audit", "export", "--out", str(out)]).exit_code == 1
+    again = CliRunner().invoke(main, ["audit", "export", "--out", str(out)])
+    assert again.exit_code == 2 and "is not empty" in again.output
 
 
 def test_setup_reports_what_it_created(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

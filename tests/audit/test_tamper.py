@@ -22,6 +22,7 @@ from audit import canonical, merkle
 from audit.export import export_bundle
 from audit.signing import Checkpoint, key_id, sign_checkpoint
 from audit.store import AuditLog
+from audit.tree import MerkleTree
 from tests.audit.conftest import (
     T0,
     append_many,
@@ -135,7 +136,7 @@ def add_checkpoint_of_another_tree(connection: Connection, key: Ed25519PrivateKe
     leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(20)]
     other = Checkpoint(
         tree_size=20,
-        root_hash=merkle.root_hash(leaves).hex(),
+        root_hash=MerkleTree(leaves).root().hex(),
         timestamp=T0,
         key_id=key_id(key),
     )

@@ -175,5 +175,5 @@ def fold(
 
 def _shipment(facts: Facts, seq: int, data: dict[str, Any]) -> None:
     product, period, units = data.get("product"), data.get("period"), data.get("units")
-    if isinstance(product, str) and isinstance(period, str) and _score(units):
-        facts.shipments[(product, period)] = Shipment(product, period, int(units), seq)
+    if isinstance(product, str) and isinstance(period, str) and isinstance(units, int):
+        facts.shipments[(product, period)] = Shipment(product, period, units, seq)

@@ -68,3 +68,23 @@ def story(log: AuditLog) -> LogBuilder:
     b.activity("E", at("2026-12-31T00:00"))
     b.survey("F", at("2027-01-15T00:00"), csat=1, nps=0)
     return b
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CLOSELOOP_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CLOSELOOP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CLOSELOOP_AUDIT_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("CLOSELOOP_AUDIT_PUBLISH_CHECKPOINTS", "false")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def home_log(home: Path, story: LogBuilder, log: AuditLog) -> AuditLog:
+    """The story's log, moved to where the CLI looks for it (CLOSELOOP_HOME/audit.db)."""
+    home.mkdir(parents=True)
+    target = AuditLog.from_url(f"sqlite:///{home / 'audit.db'}")
+    builder = LogBuilder(target)
+    for entry in log.entries():
+        builder.add(entry.complaint_id, entry.entry_type, entry.occurred_at, entry.data)
+    return target

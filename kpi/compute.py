@@ -21,14 +21,42 @@ GroupKey = tuple[tuple[str, str], ...]
 _SHIPMENT_DIMENSIONS = {"product", *TIME_DIMENSIONS}
 
 
+KEYED = {"received", "retained"}  # series whose observations' keys a figure needs
+
+
 @dataclass
 class Group:
+    """Values per series; the full observations (seqs) only when asked for (`explain`),
+    which keeps a million-entry computation small: a float per observation, not a tuple."""
+
     key: GroupKey
     period: Period
+    evidence: bool = False
+    value_lists: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    key_lists: dict[str, list[str | None]] = field(default_factory=lambda: defaultdict(list))
     series: dict[str, list[Observation]] = field(default_factory=lambda: defaultdict(list))
 
+    def add(self, observation: Observation) -> None:
+        name = observation[0]
+        self.value_lists[name].append(observation[1])
+        if name in KEYED:
+            self.key_lists[name].append(observation[3])
+        if self.evidence:
+            self.series[name].append(observation)
+
     def values(self, name: str) -> list[float]:
-        return [value for _, value, _, _ in self.series.get(name, [])]
+        return self.value_lists.get(name, [])
+
+    def dedupe_retained(self) -> None:
+        """Retention counts customers: the latest closure of each in the group."""
+        keys = self.key_lists.get("retained")
+        if not keys:
+            return
+        latest = dict(zip(keys, self.value_lists["retained"], strict=True))
+        self.key_lists["retained"] = list(latest)
+        self.value_lists["retained"] = list(latest.values())
+        if self.evidence:
+            self.series["retained"] = list({o[3]: o for o in self.series["retained"]}.values())
 
 
 @dataclass
@@ -48,6 +76,7 @@ def groups(
     by: list[str],
     *,
     retention_days: int = DEFAULT_RETENTION_DAYS,
+    evidence: bool = False,
 ) -> list[Group]:
     attributes = [d for d in by if d in ATTRIBUTE_DIMENSIONS]
     unit = next((d for d in by if d in TIME_DIMENSIONS), None)
@@ -63,13 +92,11 @@ def groups(
             key = tuple((d, _attribute(c, d)) for d in attributes) + time_part
             group = found.get(key)
             if group is None:
-                group = found[key] = Group(key, period)
+                group = found[key] = Group(key, period, evidence)
             for observation in observations:
-                group.series[observation[0]].append(observation)
+                group.add(observation)
     for group in found.values():
-        retained = group.series.get("retained")
-        if retained:  # one per customer: the latest closure
-            group.series["retained"] = list({o[3]: o for o in retained}.values())
+        group.dedupe_retained()
     order = {d: i for i, d in enumerate(by)}
     return sorted(found.values(), key=lambda g: sorted(g.key, key=lambda kv: order[kv[0]]))
 
@@ -81,7 +108,9 @@ def figure_value(figure: Figure, group: Group, facts: Facts) -> float | None:
 
 
 def per_million(group: Group, facts: Facts) -> tuple[float | None, list[Observation], int]:
-    """(rate, complaints counted, units) for products with shipments in the group's period."""
+    """(rate, complaints counted, units) for products with shipments in the group's period.
+
+    The complaints counted are listed only for a group that keeps its evidence."""
     dims = dict(group.key)
     if not set(dims) <= _SHIPMENT_DIMENSIONS:
         return None, [], 0
@@ -93,9 +122,10 @@ def per_million(group: Group, facts: Facts) -> tuple[float | None, list[Observat
             units[product] += shipment.units
     total = sum(units.values())
     counted = [o for o in group.series.get("received", []) if o[3] in units]
+    number = sum(1 for product in group.key_lists.get("received", []) if product in units)
     if total <= 0:
         return None, counted, 0
-    return round(len(counted) / total * 1e6, 3), counted, total
+    return round(number / total * 1e6, 3), counted, total
 
 
 def _day(at: float) -> str:

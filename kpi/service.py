@@ -13,7 +13,7 @@ from audit.store import AuditLog
 from kpi import ledger as ledgers
 from kpi.compute import Group, Row, groups, per_million, rows
 from kpi.figures import BY_NAME, FIGURES, SHIPMENT_FIGURE
-from kpi.ledger import AsOf, Ledger
+from kpi.ledger import AsOf, Ledger, paused_gc
 from kpi.observe import DEFAULT_RETENTION_DAYS
 from kpi.periods import KpiInputError, check_dimensions, whole_range
 from kpi.source import refresh
@@ -63,12 +63,17 @@ def show(
     end: date | None = None,
     by: list[str] | None = None,
     retention_days: int = DEFAULT_RETENTION_DAYS,
+    evidence: bool = False,
 ) -> Result:
+    """The figures per group; with `evidence`, also the observations `explain` needs."""
     dimensions = check_dimensions(by or [])
     whole = whole_range(start, end, until=ledger.facts.last_time + 1.0)
-    found = groups(ledger.facts, whole, dimensions, retention_days=retention_days)
+    with paused_gc():
+        found = groups(
+            ledger.facts, whole, dimensions, retention_days=retention_days, evidence=evidence
+        )
     if not found and not dimensions:
-        found = [Group((), whole)]  # one row of absent figures, rather than nothing
+        found = [Group((), whole, evidence)]  # one row of absent figures, rather than nothing
     as_of = AsOf(ledger.size, ledger.root_hex(), checkpoint)
     return Result(as_of, rows(found, ledger.facts), found, ledger)
 
@@ -76,6 +81,8 @@ def show(
 def explain(result: Result, name: str, group: dict[str, str]) -> list[dict[str, Any]]:
     """Numerator, denominator and the seqs behind them, for each matching group."""
     figure = BY_NAME.get(name)
+    if result.groups and not result.groups[0].evidence:
+        raise ValueError("explain needs a result computed with evidence=True")
     if figure is None:
         raise KpiInputError(f"{name!r} is not a figure; choose from {', '.join(BY_NAME)}")
     out = []

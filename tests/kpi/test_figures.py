@@ -112,7 +112,7 @@ def test_no_responses_no_division_by_zero(log: AuditLog, tmp_path: Path) -> None
 
 def test_explain_names_the_entries(story: LogBuilder, log: AuditLog, tmp_path: Path) -> None:
     ledger, checkpoint = service.from_log(log, tmp_path, label="test")
-    result = service.show(ledger, checkpoint, **Q3)  # type: ignore[arg-type]
+    result = service.show(ledger, checkpoint, evidence=True, **Q3)  # type: ignore[arg-type]
     [reopen] = service.explain(result, "reopen_rate_pct", {})
     assert (reopen["numerator"], reopen["denominator"]) == (1, 3)
     reopened = [e.seq for e in log.entries() if e.entry_type == "complaint.reopened"]

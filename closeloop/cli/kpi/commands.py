@@ -156,7 +156,7 @@ def explain(
             raise UsageProblem(f"--group {item!r} is not DIMENSION=VALUE (e.g. product=mixer)")
         wanted[dimension] = value
     by_all = list(dict.fromkeys([*by, *wanted]))
-    result = compute(bundle, retention_days, start=start, end=end, by=by_all)
+    result = compute(bundle, retention_days, start=start, end=end, by=by_all, evidence=True)
     with _problems():
         explained = service.explain(result, name, wanted)
     click.echo(json.dumps({"as_of": result.as_of.to_json()}))

@@ -39,6 +39,7 @@ MODELS: dict[str, str] = {
     "complaints.dlq.v1": "schemas.dead_letter:DeadLetter",
     "complaints.status.v1": "schemas.status_event:ComplaintStatusEvent",
     "audit.checkpoints.v1": "schemas.audit_checkpoint:AuditCheckpointEvent",
+    "operations.shipments.v1": "schemas.shipment:ShipmentReported",
 }
 # A schema may name its model itself, which wins over the table above.
 MODEL_KEYWORD = "x-python-model"

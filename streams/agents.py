@@ -14,6 +14,7 @@ from streams.dedupe import RecentEvents
 from streams.intake import IntakeTarget, handle_received
 from streams.lanes import KeyedLanes
 from streams.messages import Outcome, SourceMessage
+from streams.shipments import ShipmentTarget, handle_shipment
 from streams.updates import UpdateTarget, handle_update
 
 Handler = Callable[[SourceMessage], Awaitable[Outcome]]
@@ -51,6 +52,7 @@ def register_agents(
     router: UpdateTarget,
     dead_letters: DeadLetterSink,
     settings: StreamSettings,
+    shipments: ShipmentTarget | None = None,
 ) -> list[faust.types.AgentT]:
     recent = RecentEvents(settings.recent_event_ids)
 
@@ -66,7 +68,16 @@ def register_agents(
             unknown_complaint_wait=settings.unknown_complaint_wait_s,
         )
 
-    return [
+    agents = [
         lanes_agent(app, topics.COMPLAINTS_RECEIVED, "complaint-intake", on_received, settings),
         lanes_agent(app, topics.COMPLAINTS_UPDATES, "complaint-updates", on_update, settings),
     ]
+    if shipments is not None:
+        target = shipments
+
+        async def on_shipment(message: SourceMessage) -> Outcome:
+            return await handle_shipment(message, target, dead_letters)
+
+        topic = topics.OPERATIONS_SHIPMENTS
+        agents.append(lanes_agent(app, topic, "shipments", on_shipment, settings))
+    return agents

@@ -15,6 +15,7 @@ from streams.config import StreamSettings, load_stream_settings
 from streams.dead_letters import DeadLetterWriter
 from streams.intake import TemporalIntake
 from streams.routing import TemporalRouter
+from streams.shipments import AuditShipments
 
 
 class LazyTemporalClient:
@@ -47,6 +48,7 @@ def build_processor(settings: Settings, stream_settings: StreamSettings | None =
         router=TemporalRouter(client),
         dead_letters=DeadLetterWriter(app),
         settings=stream_settings or load_stream_settings(),
+        shipments=AuditShipments(settings.resolved_database_url),
     )
     return app
 

@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Query, export and verify the audit log (auditors).",
     ),
     "dlq": ("closeloop.cli.dlq:dlq", "List and replay dead-lettered events."),
+    "kpi": ("closeloop.cli.kpi:kpi", "Complaint and satisfaction KPIs (quality managers)."),
+    "demo": ("closeloop.cli.kpi.demo:demo", "Fill the local stack with CFPB-based activity."),
 }
 
 

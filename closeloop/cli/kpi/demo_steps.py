@@ -1,0 +1,169 @@
+"""One demo complaint's handling: which decisions, in which order, with which inputs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from base.complaints import workflow_id_for
+from schemas.decisions import (
+    CUSTOMER_ACTIVITY_SIGNAL,
+    Actor,
+    CapaActionPlan,
+    CapaKind,
+    CloseInput,
+    CompleteActionInput,
+    CustomerActivityInput,
+    Decision,
+    InvestigateInput,
+    InvestigationMethod,
+    PlanCapaInput,
+    RecordSurveyInput,
+    RejectInput,
+    RejectReason,
+    ReopenInput,
+    ReopenReason,
+    Severity,
+    TriageInput,
+    VerifyInput,
+)
+
+QE = Actor(id="qe.demo", name="Demo Quality Engineer")
+QM = Actor(id="qm.demo", name="Demo Quality Manager")
+CRM = Actor(id="crm", name="CRM")
+START_BUDGET_S = 120.0
+
+
+async def handle_complaint(
+    client: Client, event: Any, *, disputed: bool, luck: float, tally: Any
+) -> None:
+    handle = client.get_workflow_handle(workflow_id_for(event.complaint_id))
+
+    async def send(decision: Decision, request: BaseModel) -> bool:
+        deadline = time.monotonic() + START_BUDGET_S
+        while True:
+            try:
+                await handle.execute_update(decision.value, request, id=str(uuid.uuid4()))
+                tally.decisions += 1
+                return True
+            except WorkflowUpdateFailedError:
+                tally.refused += 1
+                return False
+            except RPCError:
+                if time.monotonic() > deadline:  # the intake has not started it (yet)
+                    tally.refused += 1
+                    return False
+                await asyncio.sleep(0.5)
+
+    category = (event.summary.split(" / ")[0] or "other")[:128]
+    if luck < 0.08:
+        await send(
+            Decision.REJECT,
+            RejectInput(
+                actor=QM,
+                reason=RejectReason.NOT_A_COMPLAINT,
+                explanation="A question, not a complaint",
+            ),
+        )
+        return
+    severity = Severity.HIGH if luck > 0.85 else Severity.MEDIUM if luck > 0.5 else Severity.LOW
+    if not await send(
+        Decision.TRIAGE,
+        TriageInput(
+            actor=QE,
+            severity=severity,
+            category=category,
+            risk_rationale="demo triage",
+            assignee=QE.id,
+            reportable=False,
+            reportable_justification="no regulator involved",
+        ),
+    ):
+        return
+    if luck < 0.15:
+        return  # still being investigated
+    needs_capa = luck > 0.6
+    await send(
+        Decision.INVESTIGATE,
+        InvestigateInput(
+            actor=QE,
+            method=InvestigationMethod.FIVE_WHYS,
+            root_causes=["process gap"],
+            capa_needed=needs_capa,
+        ),
+    )
+    if needs_capa:
+        due = datetime.now(UTC) + timedelta(days=14)
+        await send(
+            Decision.PLAN_CAPA,
+            PlanCapaInput(
+                actor=QM,
+                actions=[
+                    CapaActionPlan(
+                        id="A1",
+                        description="Fix the process",
+                        kind=CapaKind.CORRECTIVE,
+                        owner=QE.id,
+                        due_at=due,
+                    )
+                ],
+            ),
+        )
+        await send(
+            Decision.COMPLETE_ACTION,
+            CompleteActionInput(actor=QE, action_id="A1", evidence=["qms://demo"]),
+        )
+        effective = luck < 0.92
+        await send(
+            Decision.VERIFY,
+            VerifyInput(
+                actor=QM,
+                effective=effective,
+                evidence=["qms://demo-check"],
+                override_wait_reason="demo: verified without waiting",
+            ),
+        )
+        if not effective:
+            await send(
+                Decision.REOPEN,
+                ReopenInput(
+                    actor=QM, reason=ReopenReason.VERIFICATION_FAILED, explanation="not effective"
+                ),
+            )
+            await send(
+                Decision.INVESTIGATE,
+                InvestigateInput(
+                    actor=QE,
+                    method=InvestigationMethod.FISHBONE,
+                    root_causes=["second cause"],
+                    capa_needed=False,
+                ),
+            )
+    await send(Decision.CLOSE, CloseInput(actor=QM, customer_response="We fixed it"))
+    low = disputed or luck > 0.8
+    await send(
+        Decision.RECORD_SURVEY,
+        RecordSurveyInput(
+            actor=CRM,
+            csat=2 if low else 4 + int(luck * 10) % 2,
+            nps=4 if low else 7 + int(luck * 100) % 4,
+        ),
+    )
+    if not low:
+        await handle.signal(
+            CUSTOMER_ACTIVITY_SIGNAL,
+            CustomerActivityInput(
+                event_id=f"demo-{event.complaint_id}",
+                actor=CRM,
+                activity="purchase",
+                occurred_at=datetime.now(UTC),
+            ),
+        )
+        tally.decisions += 1

@@ -1,0 +1,179 @@
+"""Per-complaint facts folded from audit entries, one entry at a time, in seq order.
+
+Folding is the only place that knows entry shapes (see workflows/receipt.py, facts.py,
+escalation.py, lifecycle.py). Everything downstream reads these facts, so a figure never
+re-reads the log, and the facts can be kept between runs (see `kpi.ledger`).
+Times are POSIX seconds (UTC); every fact keeps the seq of the entry it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SHIPMENT_ENTRY = "operations.shipment"
+
+Stamp = tuple[float, int]  # (time, seq)
+
+
+@dataclass(slots=True)
+class ComplaintFacts:
+    complaint_id: str
+    received: Stamp | None = None
+    product: str | None = None
+    channel: str | None = None
+    source: str | None = None
+    customer_id: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    acknowledged: Stamp | None = None
+    # Ends and reopenings, in log order: ("closed" | "rejected" | "reopened", time, seq).
+    transitions: list[tuple[str, float, int]] = field(default_factory=list)
+    escalations: list[tuple[str, float, int]] = field(default_factory=list)  # (stage, t, seq)
+    capa_planned: Stamp | None = None  # the first plan
+    capa_completed: Stamp | None = None  # the latest action completed
+    verifications: list[tuple[bool, float, int]] = field(default_factory=list)
+    surveys: list[tuple[int | None, int | None, float, int]] = field(default_factory=list)
+    activity: list[Stamp] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Shipment:
+    """Units the ERP reported for one product and month; the latest report wins."""
+
+    product: str
+    period: str  # YYYY-MM
+    units: int
+    seq: int
+
+
+@dataclass
+class Facts:
+    """Everything the figures need, and how far into the log it goes."""
+
+    complaints: dict[str, ComplaintFacts] = field(default_factory=dict)
+    shipments: dict[tuple[str, str], Shipment] = field(default_factory=dict)
+    last_seq: int = 0
+    last_time: float = 0.0  # latest recorded time seen: "now" as the log knows it
+
+    def complaint(self, complaint_id: str) -> ComplaintFacts:
+        found = self.complaints.get(complaint_id)
+        if found is None:
+            found = self.complaints[complaint_id] = ComplaintFacts(complaint_id)
+        return found
+
+
+def seconds(text: str) -> float:
+    """RFC 3339 text (stored `...Z` or Python isoformat) as POSIX seconds."""
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _received(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    upstream = data.get("received_upstream_at")
+    c.received = (seconds(upstream) if upstream else at, seq)
+    c.product = data.get("product_sku")
+    c.channel = data.get("channel")
+    c.source = data.get("source")
+    c.customer_id = data.get("customer_id")
+
+
+def _acknowledged(facts: Facts, c: ComplaintFacts, at: float, seq: int, d: dict[str, Any]) -> None:
+    if c.acknowledged is None:
+        c.acknowledged = (at, seq)
+
+
+def _triaged(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    given = data.get("input") or {}
+    c.category = given.get("category") or c.category
+    c.severity = given.get("severity") or c.severity
+
+
+def _transition(kind: str) -> Callable[[Facts, ComplaintFacts, float, int, dict[str, Any]], None]:
+    def fold(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+        c.transitions.append((kind, at, seq))
+
+    return fold
+
+
+def _escalated(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    c.escalations.append((str(data.get("stage")), at, seq))
+
+
+def _planned(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    if c.capa_planned is None:
+        c.capa_planned = (at, seq)
+
+
+def _completed(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    c.capa_completed = (at, seq)
+
+
+def _verified(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    c.verifications.append((bool((data.get("input") or {}).get("effective")), at, seq))
+
+
+def _survey(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    given = data.get("input") or {}
+    csat, nps = given.get("csat"), given.get("nps")
+    c.surveys.append((csat if _score(csat) else None, nps if _score(nps) else None, at, seq))
+
+
+def _score(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _activity(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
+    upstream = data.get("occurred_at")
+    c.activity.append((seconds(upstream) if upstream else at, seq))
+
+
+FOLDS: dict[str, Callable[[Facts, ComplaintFacts, float, int, dict[str, Any]], None]] = {
+    "complaint.received": _received,
+    "complaint.acknowledged": _acknowledged,
+    "complaint.triaged": _triaged,
+    "complaint.closed": _transition("closed"),
+    "complaint.rejected": _transition("rejected"),
+    "complaint.reopened": _transition("reopened"),
+    "complaint.escalated": _escalated,
+    "capa.planned": _planned,
+    "capa.action_completed": _completed,
+    "complaint.verified": _verified,
+    "complaint.survey": _survey,
+    "complaint.customer_activity": _activity,
+}
+
+
+def fold(
+    facts: Facts,
+    seq: int,
+    complaint_id: str,
+    entry_type: str,
+    occurred_at: str,
+    recorded_at: str,
+    data: str | dict[str, Any],
+) -> None:
+    """Apply one entry (as stored: times as text, data as JSON text or already parsed)."""
+    facts.last_seq = seq
+    handler = FOLDS.get(entry_type)
+    if handler is None and entry_type != SHIPMENT_ENTRY:
+        if recorded_at:
+            facts.last_time = max(facts.last_time, seconds(recorded_at))
+        return  # an entry no figure reads
+    parsed = json.loads(data) if isinstance(data, str) else data
+    if not isinstance(parsed, dict):
+        parsed = {}
+    at = seconds(occurred_at)
+    facts.last_time = max(facts.last_time, seconds(recorded_at) if recorded_at else at)
+    if handler is None:
+        _shipment(facts, seq, parsed)
+        return
+    handler(facts, facts.complaint(complaint_id), at, seq, parsed)
+
+
+def _shipment(facts: Facts, seq: int, data: dict[str, Any]) -> None:
+    product, period, units = data.get("product"), data.get("period"), data.get("units")
+    if isinstance(product, str) and isinstance(period, str) and isinstance(units, int):
+        facts.shipments[(product, period)] = Shipment(product, period, units, seq)

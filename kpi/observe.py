@@ -1,0 +1,133 @@
+"""What one complaint contributes to each series in one period: the time bases of the figures.
+
+A series is a list of observations (value, seqs behind it, key). Figures (`kpi.figures`)
+aggregate series; keeping the two apart lets `kpi explain` show the exact entries.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from kpi.facts import ComplaintFacts, Facts
+from kpi.periods import Period
+
+DAY = 86400.0
+RECURRENCE_WINDOW = 90 * DAY
+DEFAULT_RETENTION_DAYS = 90
+
+# (series, value, seqs, key): key names the product of a received complaint (shipments)
+# or the customer of a closed one (retention counts customers, not complaints).
+Observation = tuple[str, float, tuple[int, ...], str | None]
+
+
+@dataclass
+class Context:
+    """Indexes across complaints, built once per computation."""
+
+    now: float  # the latest recorded time in the log: retention windows end before it
+    retention_window: float = DEFAULT_RETENTION_DAYS * DAY
+    closures: dict[tuple[str, str], list[tuple[float, int, str]]] = field(default_factory=dict)
+    activity: dict[str, list[float]] = field(default_factory=dict)
+
+
+def context(facts: Facts, *, retention_days: int = DEFAULT_RETENTION_DAYS) -> Context:
+    ctx = Context(now=facts.last_time, retention_window=retention_days * DAY)
+    for c in facts.complaints.values():
+        if c.product and c.category:
+            key = (c.product, c.category)
+            for kind, at, seq in c.transitions:
+                if kind == "closed":
+                    ctx.closures.setdefault(key, []).append((at, seq, c.complaint_id))
+        if c.customer_id and c.activity:
+            ctx.activity.setdefault(c.customer_id, []).extend(at for at, _ in c.activity)
+    for values in ctx.closures.values():
+        values.sort()
+    for times in ctx.activity.values():
+        times.sort()
+    return ctx
+
+
+def observe(c: ComplaintFacts, p: Period, ctx: Context) -> Iterator[Observation]:
+    received = c.received
+    if received is None:
+        return  # entries without a receipt (a truncated export): nothing to measure from
+    r_at, r_seq = received
+    if p.holds(r_at):
+        yield ("received", 1.0, (r_seq,), c.product)
+        yield from _on_receipt(c, r_at, r_seq, ctx)
+    closed = rejected = None
+    for kind, at, seq in c.transitions:
+        if p.holds(at):
+            if kind == "closed":
+                closed = (at, seq)
+            elif kind == "rejected":
+                rejected = (at, seq)
+    if closed is not None:
+        yield from _on_closure(c, r_at, r_seq, closed, ctx)
+    if rejected is not None:
+        yield ("rejected", 1.0, (rejected[1],), None)
+    if r_at < p.end:
+        yield from _at_end(c, r_at, r_seq, p.end)
+    if c.verifications and p.holds(c.verifications[0][1]):
+        effective, _, seq = c.verifications[0]
+        yield ("capa_first_effective", float(effective), (seq,), None)
+    if c.capa_completed and c.capa_planned and p.holds(c.capa_completed[0]):
+        days = (c.capa_completed[0] - c.capa_planned[0]) / DAY
+        yield ("capa_cycle_days", days, (c.capa_planned[1], c.capa_completed[1]), None)
+    for csat, nps, at, seq in c.surveys:
+        if p.holds(at):
+            if csat is not None:
+                yield ("csat", float(csat), (seq,), None)
+            if nps is not None:
+                yield ("nps", float(nps), (seq,), None)
+
+
+def _on_receipt(c: ComplaintFacts, r_at: float, r_seq: int, ctx: Context) -> Iterator[Observation]:
+    missed = [seq for stage, _, seq in c.escalations if stage == "acknowledge"]
+    if c.acknowledged is not None:
+        hours = (c.acknowledged[0] - r_at) / 3600.0
+        yield ("ack_hours", hours, (r_seq, c.acknowledged[1]), None)
+    if c.acknowledged is not None or missed:
+        evidence = (r_seq, *missed) if missed else (r_seq,)
+        yield ("on_time_ack", 0.0 if missed else 1.0, evidence, None)
+    if c.product and c.category:
+        earlier = ctx.closures.get((c.product, c.category), [])
+        start = bisect.bisect_left(earlier, (r_at - RECURRENCE_WINDOW,))
+        end = bisect.bisect_left(earlier, (r_at,))
+        before = [seq for _, seq, other in earlier[start:end] if other != c.complaint_id]
+        yield ("recurrence", 1.0 if before else 0.0, (r_seq, *before[-1:]), None)
+
+
+def _on_closure(
+    c: ComplaintFacts, r_at: float, r_seq: int, closed: tuple[float, int], ctx: Context
+) -> Iterator[Observation]:
+    at, seq = closed
+    yield ("closed", 1.0, (seq,), None)
+    yield ("close_days", (at - r_at) / DAY, (r_seq, seq), None)
+    loop_start = max([t for kind, t, _ in c.transitions if kind == "reopened" and t < at] + [r_at])
+    late = [s for stage, t, s in c.escalations if stage == "closure" and loop_start <= t <= at]
+    yield ("on_time_close", 0.0 if late else 1.0, (seq, *late), None)
+    first_close = next(t for kind, t, _ in c.transitions if kind == "closed")
+    reopens = [s for kind, t, s in c.transitions if kind == "reopened" and t > first_close]
+    yield ("reopened", 1.0 if reopens else 0.0, (seq, *reopens[:1]), None)
+    window_end = at + ctx.retention_window
+    if c.customer_id and window_end <= ctx.now:
+        times = ctx.activity.get(c.customer_id, [])
+        i = bisect.bisect_right(times, at)
+        active = i < len(times) and times[i] <= window_end
+        yield ("retained", 1.0 if active else 0.0, (seq,), c.customer_id)
+
+
+def _at_end(c: ComplaintFacts, r_at: float, r_seq: int, end: float) -> Iterator[Observation]:
+    state, since = "open", r_at
+    for kind, at, _ in c.transitions:
+        if at >= end:
+            break
+        state, since = ("open", at) if kind == "reopened" else (kind, at)
+    if state != "open":
+        return
+    yield ("open_end", 1.0, (r_seq,), None)
+    late = [seq for _, at, seq in c.escalations if since <= at < end]
+    yield ("overdue_open", 1.0 if late else 0.0, (r_seq, *late[:1]), None)

@@ -1,0 +1,48 @@
+"""Reading what is new in the audit log (live database) into a ledger, with lean queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from audit import database
+from audit.store import AuditLog
+from audit.tables import AuditEntryRow as T
+from kpi.ledger import Ledger
+
+BATCH = 20_000
+_COLUMNS = (T.seq, T.complaint_id, T.entry_type, T.occurred_at, T.recorded_at, T.data, T.entry_hash)
+
+
+def new_rows(log: AuditLog, after: int) -> Iterator[tuple[Any, ...]]:
+    """Rows after `after` in seq order; keyset batches, so no long transaction is held."""
+    reader = database.reader(log.engine)
+    query = select(*_COLUMNS).order_by(T.seq)
+    while True:
+        with reader.connect() as connection:
+            batch = connection.execute(query.where(T.seq > after).limit(BATCH)).all()
+        yield from batch
+        if len(batch) < BATCH:
+            return
+        after = batch[-1][0]
+
+
+def still_matches(log: AuditLog, ledger: Ledger) -> bool:
+    """The log still has the entry the ledger stopped at, with the same hash."""
+    if ledger.size == 0:
+        return True
+    reader = database.reader(log.engine)
+    with reader.connect() as connection:
+        found = connection.execute(
+            select(T.entry_hash).where(T.seq == ledger.facts.last_seq)
+        ).scalar()
+    return found == ledger.last_hash
+
+
+def refresh(log: AuditLog, ledger: Ledger) -> Ledger:
+    if not still_matches(log, ledger):
+        ledger = Ledger()  # a different or rebuilt log: fold from the start
+    ledger.extend(new_rows(log, ledger.facts.last_seq))
+    return ledger

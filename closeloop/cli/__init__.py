@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Query, export and verify the audit log (auditors).",
     ),
     "dlq": ("closeloop.cli.dlq:dlq", "List and replay dead-lettered events."),
+    "users": ("closeloop.cli.users:users", "Add, disable and list console users (admins)."),
+    "console": ("closeloop.cli.console:console", "Serve the web console (production entry point)."),
 }
 
 

@@ -19,7 +19,7 @@ class EntryType:
     LOGOUT = "identity.logout"
     USER_ADDED = "identity.user_added"
     USER_DISABLED = "identity.user_disabled"
-    PASSWORD_RESET = "identity.password_reset"
+    PASSWORD_RESET = "identity.password_reset"  # noqa: S105 (an entry type)
     ROLE_CHANGED = "identity.role_changed"
     TOTP_ENABLED = "identity.totp_enabled"
 

@@ -61,7 +61,9 @@ class SessionStore:
             row = session.scalar(select(SessionRow).where(SessionRow.token_hash == _digest(token)))
             if row is None:
                 return None
-            expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+            expires = (
+                row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+            )
             if expires <= datetime.now(UTC):
                 return None
             return ConsoleSession(token, row.user_id, row.csrf_token, expires)

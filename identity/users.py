@@ -78,7 +78,9 @@ class UserDirectory:
     def create_schema(self) -> None:
         with self.engine.begin() as connection:
             missing = [
-                t for t in IdentityBase.metadata.sorted_tables if not inspect(connection).has_table(t.name)
+                t
+                for t in IdentityBase.metadata.sorted_tables
+                if not inspect(connection).has_table(t.name)
             ]
             IdentityBase.metadata.create_all(connection, tables=missing)
 

@@ -1,0 +1,27 @@
+"""What every request handler needs: settings, identity, the audit log and Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from temporalio.client import Client
+
+from base.settings import Settings
+from base.temporal import connect
+from identity.service import Identity
+
+
+@dataclass
+class ConsoleContext:
+    settings: Settings
+    identity: Identity
+    client: Client | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def temporal(self) -> Client:
+        """One client for the whole process, connected at first use."""
+        async with self._lock:
+            if self.client is None:
+                self.client = await connect(self.settings, attempts=3)
+            return self.client

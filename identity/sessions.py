@@ -42,17 +42,18 @@ class SessionStore:
         now = datetime.now(UTC)
         # An anonymous session only needs to outlive one sign-in form.
         lifetime = self.lifetime if user_id is not None else min(self.lifetime, timedelta(hours=1))
+        csrf_token, expires_at = secrets.token_urlsafe(32), now + lifetime
         row = SessionRow(
             token_hash=_digest(token),
             user_id=user_id,
-            csrf_token=secrets.token_urlsafe(32),
+            csrf_token=csrf_token,
             created_at=now,
-            expires_at=now + lifetime,
+            expires_at=expires_at,
         )
         with Session(self.engine) as session, session.begin():
             session.execute(delete(SessionRow).where(SessionRow.expires_at < now))
             session.add(row)
-        return ConsoleSession(token, user_id, row.csrf_token, row.expires_at)
+        return ConsoleSession(token, user_id, csrf_token, expires_at)
 
     def get(self, token: str | None) -> ConsoleSession | None:
         if not token or len(token) > 128:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
@@ -23,6 +24,12 @@ def page(request: Request, name: str, status_code: int = 200, **values: object) 
     return templates.TemplateResponse(request, name, values, status_code=status_code)
 
 
+def route_table(app: FastAPI) -> list[APIRoute]:
+    """Every page and form of the console: what the security tests walk through."""
+    return [route for router in app.state.routers for route in router.routes
+            if isinstance(route, APIRoute)]  # fmt: skip
+
+
 def create_app(ctx: ConsoleContext) -> FastAPI:
     from console import routes_audit, routes_auth, routes_complaints
 
@@ -30,9 +37,9 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
     app.state.ctx = ctx
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(routes_auth.router)
-    app.include_router(routes_complaints.router)
-    app.include_router(routes_audit.router)
+    app.state.routers = [routes_auth.router, routes_complaints.router, routes_audit.router]
+    for router in app.state.routers:
+        app.include_router(router)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:

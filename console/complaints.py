@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,17 +86,28 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def decode_page(token: str) -> bytes | None:
-    if not token:
+def encode_page(token: bytes, key: bytes) -> str:
+    """A page token for a URL, MACed: Temporal is never handed a token we did not issue."""
+    mac = hmac.new(key, token, hashlib.sha256).hexdigest()[:32]
+    return base64.urlsafe_b64encode(token).decode("ascii") + "." + mac
+
+
+def decode_page(text: str, key: bytes) -> bytes | None:
+    if not text:
         return None
+    encoded, _, mac = text.partition(".")
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii"))
+        token = base64.b64decode(encoded.encode("ascii"), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise BadFilter("page: not a page of this list; start again from the first") from None
+        token = b""
+    expected = hmac.new(key, token, hashlib.sha256).hexdigest()[:32]
+    if not token or not hmac.compare_digest(mac, expected):
+        raise BadFilter("page: not a page of this list; start again from the first")
+    return token
 
 
 async def list_page(
-    client: Client, filters: Filters, page: bytes | None, size: int = PAGE_SIZE
+    client: Client, filters: Filters, page: bytes | None, key: bytes, size: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], str]:
     """One page of rows and the token of the next page ('' on the last)."""
     iterator = client.list_workflows(filters.query(), page_size=size, next_page_token=page)
@@ -121,7 +134,7 @@ async def list_page(
             }
         )
     token = iterator.next_page_token
-    return rows, base64.urlsafe_b64encode(token).decode("ascii") if token else ""
+    return rows, encode_page(token, key) if token else ""
 
 
 async def current_state(client: Client, complaint_id: str) -> ComplaintState:

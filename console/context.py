@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 
 from temporalio.client import Client
@@ -17,6 +18,8 @@ class ConsoleContext:
     settings: Settings
     identity: Identity
     client: Client | None = None
+    # MACs the list's page tokens; per process, so a page link outlives no restart.
+    page_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def temporal(self) -> Client:

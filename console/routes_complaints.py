@@ -46,8 +46,9 @@ async def complaint_list(request: Request, viewer: Viewing) -> Response:
     }  # fmt: skip
     try:
         filters = Filters.parse(params)
-        client = await context(request).temporal()
-        rows, next_page = await list_page(client, filters, decode_page(params.get("page", "")))
+        ctx = context(request)
+        page_token = decode_page(params.get("page", ""), ctx.page_key)
+        rows, next_page = await list_page(await ctx.temporal(), filters, page_token, ctx.page_key)
     except BadFilter as bad:
         return page(request, "complaints.html", 400, **{**values, "error": str(bad)})
     next_params = {**params, "page": next_page}

@@ -149,6 +149,8 @@ async def sign_decision(
             request, viewer, state, chosen, values, errors, update_id, seen_hash, status_code
         )
 
+    if not seen_hash:  # a signature must cover the state the signer was shown
+        return again({"form": "the form was incomplete: reload the decision and sign again"})
     user = viewer.user
     try:
         request_model = build_input(

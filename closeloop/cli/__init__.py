@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dlq": ("closeloop.cli.dlq:dlq", "List and replay dead-lettered events."),
     "kpi": ("closeloop.cli.kpi:kpi", "Complaint and satisfaction KPIs (quality managers)."),
     "demo": ("closeloop.cli.kpi.demo:demo", "Fill the local stack with CFPB-based activity."),
+    "users": ("closeloop.cli.users:users", "Add, disable and list console users (admins)."),
+    "console": ("closeloop.cli.console:console", "Serve the web console (production entry point)."),
 }
 
 

@@ -1,0 +1,30 @@
+"""What every request handler needs: settings, identity, the audit log and Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+
+from temporalio.client import Client
+
+from base.settings import Settings
+from base.temporal import connect
+from identity.service import Identity
+
+
+@dataclass
+class ConsoleContext:
+    settings: Settings
+    identity: Identity
+    client: Client | None = None
+    # MACs the list's page tokens; per process, so a page link outlives no restart.
+    page_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def temporal(self) -> Client:
+        """One client for the whole process, connected at first use."""
+        async with self._lock:
+            if self.client is None:
+                self.client = await connect(self.settings, attempts=3)
+            return self.client

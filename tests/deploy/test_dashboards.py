@@ -8,13 +8,13 @@ import re
 from tests.deploy.manifests import production
 
 
-
 def dashboards() -> dict[str, dict]:
     found = {}
     for doc in production():
-        if doc["kind"] == "ConfigMap" and doc["metadata"].get("labels", {}).get(
-            "grafana_dashboard"
-        ) == "1":
+        if (
+            doc["kind"] == "ConfigMap"
+            and doc["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+        ):
             ((filename, text),) = doc["data"].items()
             found[filename] = json.loads(text)
     return found
@@ -37,8 +37,11 @@ def test_the_sdk_and_the_closeloop_dashboards_are_there_with_distinct_uids():
 
 def test_the_sdk_dashboard_charts_temporal_sdk_metrics():
     names = metric_names(dashboards()["temporal-sdk.json"])
-    assert {"temporal_workflow_task_schedule_to_start_latency_bucket",
-            "temporal_activity_execution_latency_bucket", "temporal_request_failure"} <= names
+    assert {
+        "temporal_workflow_task_schedule_to_start_latency_bucket",
+        "temporal_activity_execution_latency_bucket",
+        "temporal_request_failure",
+    } <= names
     assert all(n.startswith("temporal_") for n in names)
 
 

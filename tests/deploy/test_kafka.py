@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.deploy.manifests import Doc, named, production
 from schemas.topics import ALL_TOPICS, COMPLAINTS_DLQ
+from tests.deploy.manifests import Doc, named, production
 
 DAY_MS = 24 * 3600 * 1000
 INPUT_TOPICS = {"complaints.received.v1", "complaints.updates.v1"}

@@ -78,8 +78,9 @@ def test_every_strimzi_resource_matches_its_schema(folder: Path):
         errors = sorted(
             jsonschema.Draft202012Validator(schema).iter_errors(doc), key=lambda e: e.json_path
         )
-        assert not errors, [f"{doc['kind']}/{doc['metadata']['name']}: {e.json_path}: {e.message}"
-                            for e in errors]
+        assert not errors, [
+            f"{doc['kind']}/{doc['metadata']['name']}: {e.json_path}: {e.message}" for e in errors
+        ]
 
 
 def test_the_kubernetes_validator_refuses_a_misspelt_field():

@@ -69,8 +69,10 @@ def test_long_running_processes_have_probes_limits_and_a_disruption_budget(name)
 def test_the_console_has_a_service():
     service = named(production(), "Service", "closeloop-console")
     console = named(production(), "Deployment", "closeloop-console")
-    assert selected_by({"matchLabels": service["spec"]["selector"]},
-                       console["spec"]["template"]["metadata"]["labels"])
+    assert selected_by(
+        {"matchLabels": service["spec"]["selector"]},
+        console["spec"]["template"]["metadata"]["labels"],
+    )
 
 
 def test_secrets_are_referenced_never_written_down():
@@ -87,10 +89,12 @@ def test_secrets_are_referenced_never_written_down():
 
 def database_key(name: str, container_name: str | None = None) -> str:
     docs = production()
-    workload = next(d for d in docs if d["metadata"]["name"] == name and "spec" in d
-                    and "template" in d["spec"])
-    container = next(c for c in containers(workload)
-                     if container_name is None or c["name"] == container_name)
+    workload = next(
+        d for d in docs if d["metadata"]["name"] == name and "spec" in d and "template" in d["spec"]
+    )
+    container = next(
+        c for c in containers(workload) if container_name is None or c["name"] == container_name
+    )
     ref = environment(docs, workload, container)["CLOSELOOP_DATABASE_URL"]["secretKeyRef"]
     assert ref["name"] == "closeloop-audit-db"
     return str(ref["key"])
@@ -109,6 +113,7 @@ def test_the_audit_setup_job_creates_the_roles_and_gives_them_passwords():
     script = passwords["args"][0]
     for role in (WRITER_ROLE, AUDITOR_ROLE):
         assert f"ALTER ROLE {role} PASSWORD" in script
-    secret_keys = {e["valueFrom"]["secretKeyRef"]["key"] for e in passwords["env"]
-                   if "valueFrom" in e}
+    secret_keys = {
+        e["valueFrom"]["secretKeyRef"]["key"] for e in passwords["env"] if "valueFrom" in e
+    }
     assert {"writer-password", "auditor-password", "owner-password"} <= secret_keys

@@ -39,8 +39,10 @@ def test_the_frontend_admits_closeloop_clients_and_temporal_itself_only():
     grpc = [rule for rule in policy["spec"]["ingress"] if {"port": 7233} in rule["ports"]]
     assert len(grpc) == 1
     assert grpc[0]["from"] == [
-        {"namespaceSelector": {"matchLabels": CLOSELOOP_NS},
-         "podSelector": {"matchLabels": TEMPORAL_CLIENT}},
+        {
+            "namespaceSelector": {"matchLabels": CLOSELOOP_NS},
+            "podSelector": {"matchLabels": TEMPORAL_CLIENT},
+        },
         {"podSelector": {"matchLabels": TEMPORAL_PODS}},
     ]
 

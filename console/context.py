@@ -26,5 +26,5 @@ class ConsoleContext:
         """One client for the whole process, connected at first use."""
         async with self._lock:
             if self.client is None:
-                self.client = await connect(self.settings, attempts=3)
+                self.client = await connect(self.settings, budget_s=5)
             return self.client

@@ -43,9 +43,7 @@ async def test_an_event_id_applied_with_other_content_is_a_conflict(harness: Har
     event_id = str(uuid.uuid4())
 
     def information(text: str) -> bytes:
-        return follow_up(
-            handle.id, "customer.information_added", event_id, information=text
-        )
+        return follow_up(handle.id, "customer.information_added", event_id, information=text)
 
     first = await router.deliver(decode_update(information("The switch stuck twice more.")))
     again = await router.deliver(decode_update(information("The switch stuck twice more.")))

@@ -83,7 +83,7 @@ def compute(bundle: Path | None, retention_days: int, **options: Any) -> Any:
             ledger, checkpoint = service.from_bundle(bundle)
         else:
             from base.settings import load_settings
-            from closeloop.cli.audit import open_log
+            from closeloop.cli.audit.common import open_log
 
             settings = load_settings()
             log = open_log(settings)

@@ -94,7 +94,7 @@ async def _run(events: list[Any], disputed: dict[str, bool], seed: int) -> None:
         raise Unreachable(f"cannot publish to Kafka at {settings.kafka_bootstrap}: {exc}") from None
     click.echo(f"published {len(events)} CFPB complaints to {topics.COMPLAINTS_RECEIVED}")
     try:
-        client = await connect(settings, attempts=5)
+        client = await connect(settings, budget_s=10)
     except RuntimeError as exc:
         raise Unreachable(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
     tally = Tally()

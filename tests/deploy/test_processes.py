@@ -7,7 +7,7 @@ import yaml
 from click.testing import CliRunner
 
 from audit.protection import AUDITOR_ROLE, WRITER_ROLE
-from closeloop.cli import COMMANDS, main
+from closeloop.cli import main
 from tests.deploy.manifests import (
     closeloop_containers,
     containers,
@@ -18,25 +18,15 @@ from tests.deploy.manifests import (
 )
 
 LONG_RUNNING = ("closeloop-worker", "closeloop-stream", "closeloop-console")
-# Commands the manifests run that are being built on another branch. Once the command is in
-# the CLI table, test_pending_commands_are_still_pending fails: drop it from here, and the
-# command is then checked like every other.
-PENDING_COMMANDS = {"console"}
 
 
 def selected_by(selector: dict, labels: dict) -> bool:
     return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
 
 
-def test_pending_commands_are_still_pending():
-    assert not PENDING_COMMANDS & set(COMMANDS), "now in the CLI: remove from PENDING_COMMANDS"
-
-
 def test_every_closeloop_container_runs_a_command_that_exists():
     for workload, container in closeloop_containers(production()):
         args = container["args"]
-        if args[0] in PENDING_COMMANDS:
-            continue
         result = CliRunner().invoke(main, [*args, "--help"])
         assert result.exit_code == 0, f"{workload['metadata']['name']}: closeloop {args}"
 

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     stream_app_id: str = "closeloop-streams"
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="port of the worker's /metrics, /healthz and /readyz; unset: none (the "
+        "local stack runs several workers on one host)",
+    )
     # The audit log's signed checkpoints (see audit/checkpointer.py).
     audit_signing_key: str | None = Field(
         default=None,

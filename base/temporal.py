@@ -10,6 +10,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from base.retry import retry_while_raising
 from base.settings import Settings
@@ -17,7 +18,9 @@ from base.temporal_retry import is_transient
 from schemas import search_attributes
 
 
-async def connect(settings: Settings, *, budget_s: float | None = None) -> Client:
+async def connect(
+    settings: Settings, *, budget_s: float | None = None, runtime: Runtime | None = None
+) -> Client:
     """Connect with the pydantic data converter, so every payload is a typed model.
 
     With a budget, a Temporal that is not reachable yet (still starting, restarting) is
@@ -29,6 +32,7 @@ async def connect(settings: Settings, *, budget_s: float | None = None) -> Clien
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=pydantic_data_converter,
+            runtime=runtime,
         )
 
     if budget_s is None:

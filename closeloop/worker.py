@@ -18,6 +18,7 @@ from audit.store import AuditLog
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
 from closeloop.checkpointing import run_for_worker
+from closeloop.health import Health, metrics_runtime, start_health_server
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
@@ -39,7 +40,11 @@ def build_activities(
 
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight tasks and exit."""
-    client = await connect(settings, budget_s=120)
+    health, runtime, probes = Health(), None, None
+    if settings.worker_metrics_port:
+        runtime, sdk_metrics = metrics_runtime()
+        probes = await start_health_server(settings.worker_metrics_port, health, sdk_metrics)
+    client = await connect(settings, budget_s=120, runtime=runtime)
     await ensure_search_attributes(client, settings.temporal_namespace)
     audit_log = AuditLog.from_url(settings.resolved_database_url)
     stop = asyncio.Event()
@@ -61,8 +66,12 @@ async def run_worker(settings: Settings) -> None:
             database=audit_log.engine.url.render_as_string(hide_password=True),
         )
         async with worker:
+            health.ready = True
             # Signed audit checkpoints beside the worker; on stop it signs what is left.
             checkpoints = asyncio.create_task(run_for_worker(audit_log, settings, stop))
             await stop.wait()
+            health.ready = False
             await checkpoints
         log.info("worker stopped")
+    if probes:
+        await probes.cleanup()

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,15 +21,9 @@ from audit.protection import AUDITOR_ROLE, WRITER_ROLE
 from schemas import search_attributes
 from tests.conftest import venv_binary
 from tests.deploy.manifests import containers, named, production
+from tests.deploy.temporal_dev import dev_server
 
 BIN = str(Path(sys.executable).parent)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def job_script(job: str, container: str) -> tuple[str, dict[str, str]]:
@@ -44,32 +36,8 @@ def job_script(job: str, container: str) -> tuple[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    log = (tmp_path_factory.mktemp("temporal") / "server.log").open("w")
-    server = subprocess.Popen(
-        [venv_binary("temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-         "--port", str(port), "--ui-port", str(free_port()), "--namespace", "closeloop",
-         "--log-level", "error"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            health = subprocess.run(
-                [venv_binary("temporal"), "operator", "namespace", "describe", "-n", "closeloop",
-                 "--address", address],
-                capture_output=True, text=True, timeout=30,
-            )  # fmt: skip
-            if health.returncode == 0:
-                break
-            assert time.monotonic() < deadline, f"dev server not up: {health.stderr}"
-            time.sleep(0.5)
+    with dev_server(tmp_path_factory.mktemp("temporal")) as address:
         yield address
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def test_the_search_attribute_job_registers_every_attribute_and_may_run_again(temporal_address):

@@ -17,8 +17,8 @@ import pytest
 
 from tests.deploy.manifests import HERE, KUBERNETES, Doc, kustomizations, named, production, render
 
-# The oldest Kubernetes release still supported upstream when this was written, and the
-# newest the validator knows: a manifest must be valid on both.
+# An older release still found in managed clusters, and the newest the validator knows: a
+# manifest must be valid on both.
 KUBERNETES_VERSIONS = ("1.32.0", kubernetes_validate.utils.latest_version())
 STRIMZI_GROUP = "kafka.strimzi.io"
 STRIMZI_SCHEMAS = HERE / "strimzi"

@@ -31,26 +31,25 @@ from pathlib import Path
 
 import httpx
 from fastapi.responses import HTMLResponse
+from temporalio import activity
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from activities.audit import AuditActivities  # noqa: E402
-from activities.policy import PolicyActivities  # noqa: E402
-from audit.models import NewEntry  # noqa: E402
-from base.complaints import start_complaint  # noqa: E402
-from base.settings import Settings  # noqa: E402
-from base.temporal import ensure_search_attributes  # noqa: E402
-from console.app import create_app  # noqa: E402
-from console.context import ConsoleContext  # noqa: E402
-from identity.roles import Role  # noqa: E402
-from identity.service import Identity  # noqa: E402
-from schemas.deadlines import DeadlinePolicy  # noqa: E402
-from schemas.events import Channel, ComplaintReceived, Customer, Product  # noqa: E402
-from workflows.capa import CapaActionWorkflow  # noqa: E402
-from workflows.complaint import ComplaintWorkflow  # noqa: E402
+from activities.audit import AuditActivities
+from activities.policy import PolicyActivities
+from audit.models import NewEntry
+from base.complaints import start_complaint
+from base.settings import Settings
+from base.temporal import ensure_search_attributes
+from console.app import create_app
+from console.context import ConsoleContext
+from identity.roles import Role
+from identity.service import Identity
+from schemas.deadlines import DeadlinePolicy
+from schemas.events import Channel, ComplaintReceived, Customer, Product
+from workflows.capa import CapaActionWorkflow
+from workflows.complaint import ComplaintWorkflow
 
 PASSWORD = "benchmark passphrase 1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -170,9 +169,6 @@ async def _measure(app: object, complaint_id: str, requests: int, rounds: int) -
     print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8} {'p95/baseline':>13}")
     for name, values in samples.items():
         print(f"{name:32} {p(values, 50):8.1f} {p(values, 95):8.1f} {p(values, 95) / base:13.1f}")
-
-
-from temporalio import activity  # noqa: E402
 
 
 @activity.defn(name="publish_status_event")

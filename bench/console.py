@@ -158,7 +158,7 @@ async def _measure(app: object, complaint_id: str, requests: int, rounds: int) -
             "complaint page (200 entries)": f"/complaints/{complaint_id}",
         }
         samples: dict[str, list[float]] = {name: [] for name in pages}
-        for name, path in pages.items():  # warm up: first query, template compilation
+        for path in pages.values():  # warm up: first query, template compilation
             for _ in range(5):
                 await timed(browser, path, [])
         for _ in range(rounds):

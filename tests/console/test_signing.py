@@ -140,6 +140,7 @@ async def test_bad_input_in_every_form_names_the_field_on_the_form(console):
         for decision, form in FORMS.items():
             required = [f for f in form.fields if not f.optional and f.kind != "bool"]
             response = await sign(browser, complaint_id, decision.value, {})
+            assert "Traceback" not in response.text and "{field:" not in response.text
             if not required:
                 continue
             assert response.status_code == 400, (decision, response.status_code)
@@ -153,6 +154,13 @@ async def test_bad_input_in_every_form_names_the_field_on_the_form(console):
         assert (
             bad_date.status_code == 400 and "Due date (UTC): a date as YYYY-MM-DD" in bad_date.text
         )
+        no_score = await sign(browser, complaint_id, "record_survey", {"csat": "", "nps": ""})
+        assert no_score.status_code == 400
+        assert "CSAT (1-5)" in no_score.text and "{field:" not in no_score.text
+        not_a_number = await sign(browser, complaint_id, "record_survey", {"csat": "five"})
+        assert "CSAT (1-5): a whole number" in not_a_number.text
+        out_of_range = await sign(browser, complaint_id, "record_survey", {"nps": "11"})
+        assert out_of_range.status_code == 400 and "NPS (0-10):" in out_of_range.text
         bad_id = await sign(
             browser, complaint_id, "complete_action", {"action_id": "no spaces!", "evidence": "e"}
         )

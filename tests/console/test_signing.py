@@ -200,3 +200,32 @@ async def test_the_complaint_page_shows_its_audit_timeline_and_the_entry_its_pro
         assert missing.status_code == 404
         verify = await browser.get("/audit/verify")
         assert verify.status_code == 200 and "OK:" in verify.text
+
+
+async def test_an_auditor_downloads_an_export_that_its_own_verify_py_accepts(console, tmp_path):
+    import io
+    import subprocess
+    import sys
+    import zipfile
+
+    from audit import keys
+    from audit.checkpointer import Checkpointer
+
+    complaint_id = await console.start()
+    await console.wait_for(complaint_id, lambda s: s.status == "acknowledged")
+    key = keys.signing_key(None, console.settings.home_dir, create=True)
+    assert key is not None
+    Checkpointer(console.identity.audit_log, key).checkpoint(force=True)
+    async with console.signed_in("ada.aud") as browser:
+        response = await browser.get("/audit/export", params={"complaint_id": complaint_id})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    bundle = tmp_path / "bundle"
+    zipfile.ZipFile(io.BytesIO(response.content)).extractall(bundle)
+    verified = subprocess.run(
+        [sys.executable, "verify.py", "--quiet"], cwd=bundle, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert complaint_id in (bundle / "entries.jsonl").read_text()

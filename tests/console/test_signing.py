@@ -229,3 +229,34 @@ async def test_an_auditor_downloads_an_export_that_its_own_verify_py_accepts(con
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert complaint_id in (bundle / "entries.jsonl").read_text()
+
+
+async def test_a_user_with_totp_signs_only_with_a_current_code(console):
+    from identity import totp
+    from identity.roles import Role
+
+    _, secret = console.identity.users.add(
+        "two.factor", "Two Factor", Role.OPERATOR, PASSWORD, by="os:test", with_totp=True
+    )
+    assert secret
+    complaint_id = await console.start()
+    async with console.browser() as browser:
+        token = await csrf_of(browser, "/login")
+        refused = await browser.post(
+            "/login", data={"csrf_token": token, "username": "two.factor", "password": PASSWORD}
+        )
+        assert refused.status_code == 401
+        response = await browser.post(
+            "/login",
+            data={"csrf_token": token, "username": "two.factor", "password": PASSWORD,
+                  "totp": totp.current_code(secret)},
+        )  # fmt: skip
+        assert response.status_code == 303
+        form_page = await browser.get(f"/complaints/{complaint_id}/decide/triage")
+        assert 'name="totp"' in form_page.text
+        without = await sign(browser, complaint_id, "triage", TRIAGE)
+        assert without.status_code == 401 and "nothing was signed" in without.text
+        signed = await sign(browser, complaint_id, "triage", TRIAGE, totp=totp.current_code(secret))
+        assert signed.status_code == 303
+    state = await console.wait_for(complaint_id, lambda s: s.triage is not None)
+    assert state.triage is not None and state.triage.by.id == "two.factor"

@@ -31,13 +31,18 @@ def route_table(app: FastAPI) -> list[APIRoute]:
 
 
 def create_app(ctx: ConsoleContext) -> FastAPI:
-    from console import routes_audit, routes_auth, routes_complaints
+    from console import routes_admin, routes_audit, routes_auth, routes_complaints
 
     app = FastAPI(title="Closeloop console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.state.routers = [routes_auth.router, routes_complaints.router, routes_audit.router]
+    app.state.routers = [
+        routes_auth.router,
+        routes_complaints.router,
+        routes_audit.router,
+        routes_admin.router,
+    ]
     for router in app.state.routers:
         app.include_router(router)
 

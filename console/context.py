@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from dataclasses import dataclass, field
 
+from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
 from base.settings import Settings
@@ -26,5 +27,9 @@ class ConsoleContext:
         """One client for the whole process, connected at first use."""
         async with self._lock:
             if self.client is None:
-                self.client = await connect(self.settings, budget_s=5)
+                try:
+                    self.client = await connect(self.settings, budget_s=5)
+                except RuntimeError:
+                    where = self.settings.temporal_address
+                    raise HTTPException(503, f"Temporal at {where} does not answer") from None
             return self.client

@@ -16,28 +16,38 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.decisions import (
     AcknowledgeInput,
+    ActionProgressInput,
     Actor,
+    AddInformationInput,
     CapaKind,
     CloseInput,
     CompleteActionInput,
+    DeadlineStage,
     Decision,
+    DeclineInvestigationInput,
+    ExtendInput,
     InvestigateInput,
     InvestigationMethod,
     PlanCapaInput,
+    RecordSurveyInput,
+    RegulatoryReportInput,
     RejectInput,
     RejectReason,
+    ReopenInput,
+    ReopenReason,
     Severity,
     TriageInput,
     VerifyInput,
 )
 from schemas.events import Channel
+from schemas.outcomes import render
 
 
 @dataclass(frozen=True)
 class Field:
     name: str  # the input model's field; "action.x" is a field of the one CAPA action
     label: str
-    kind: str = "text"  # text | textarea | lines | bool | choice | date
+    kind: str = "text"  # text | textarea | lines | bool | choice | date | int
     choices: tuple[str, ...] = ()
     default: str = ""
     optional: bool = False
@@ -117,6 +127,49 @@ FORMS: dict[Decision, DecisionForm] = {
              Field("explanation", "Explanation", "textarea"),
              Field("duplicate_of", "Duplicate of (complaint id)", optional=True)),
         ),
+        DecisionForm(
+            Decision.DECLINE_INVESTIGATION, "Decline to investigate", DeclineInvestigationInput,
+            (Field("reason", "Why no investigation is needed", "textarea"),),
+        ),
+        DecisionForm(
+            Decision.RECORD_ACTION_PROGRESS, "Record action progress", ActionProgressInput,
+            (Field("action_id", "Action id"),
+             Field("note", "Progress note", "textarea"),
+             Field("percent_complete", "Percent complete (0-100)", "int", optional=True),
+             Field("evidence", "Evidence references (one per line)", "lines", optional=True)),
+        ),
+        DecisionForm(
+            Decision.EXTEND, "Extend a due date", ExtendInput,
+            (Field("action_id", "Action id (or a stage below)", optional=True),
+             Field("stage", "Stage deadline", "choice", _choices(DeadlineStage), optional=True),
+             Field("new_due_at", "New due date (UTC)", "date"),
+             Field("reason", "Reason", "textarea")),
+        ),
+        DecisionForm(
+            Decision.REOPEN, "Reopen", ReopenInput,
+            (Field("reason", "Reason", "choice", _choices(ReopenReason)),
+             Field("explanation", "Explanation", "textarea")),
+        ),
+        DecisionForm(
+            Decision.ADD_INFORMATION, "Add information", AddInformationInput,
+            (Field("information", "Information", "textarea"),
+             Field("attachments", "Attachment references (one per line)", "lines",
+                   optional=True),
+             Field("source", "Source", default="customer")),
+        ),
+        DecisionForm(
+            Decision.RECORD_SURVEY, "Record a survey response", RecordSurveyInput,
+            (Field("csat", "CSAT (1-5)", "int", optional=True),
+             Field("nps", "NPS (0-10)", "int", optional=True),
+             Field("verbatim", "Verbatim", "textarea", optional=True)),
+        ),
+        DecisionForm(
+            Decision.RECORD_REGULATORY_REPORT, "Record the report to the regulator",
+            RegulatoryReportInput,
+            (Field("regulator", "Regulator"),
+             Field("reference", "Report reference"),
+             Field("submitted_at", "Submitted on (UTC)", "date", optional=True)),
+        ),
     )
 }  # fmt: skip
 
@@ -178,6 +231,11 @@ def _convert(spec: Field, raw: str) -> Any:
         return [line.strip() for line in raw.splitlines() if line.strip()]
     if spec.kind == "choice" and raw not in spec.choices:
         raise ValueError("choose one of " + ", ".join(spec.choices))
+    if spec.kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("a whole number") from None
     if spec.kind == "date":
         try:
             day = date.fromisoformat(raw)
@@ -189,6 +247,7 @@ def _convert(spec: Field, raw: str) -> Any:
 
 def _field_errors(form: DecisionForm, invalid: ValidationError) -> dict[str, str]:
     names = {spec.name for spec in form.fields}
+    labels = {spec.name.removeprefix("action."): spec.label for spec in form.fields}
     errors: dict[str, str] = {}
     for error in invalid.errors():
         location = [str(part) for part in error["loc"]]
@@ -196,6 +255,10 @@ def _field_errors(form: DecisionForm, invalid: ValidationError) -> dict[str, str
             name = f"action.{location[2]}"
         else:
             name = location[0] if location else ""
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = render(
+            str(error["msg"]).removeprefix("Value error, "),
+            field=lambda n: labels.get(n, n.replace("_", " ")),
+            decision=lambda n: n.replace("_", " "),
+        )
         errors[name if name in names else "form"] = message
     return errors

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
+import tempfile
+import zipfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from audit import keys
+from audit.export import export_bundle
 from audit.proofs import ProofUnavailable, inclusion_proof
 from audit.store import EntryFilter, entry_document
 from audit.verify import verify_log
@@ -94,6 +99,47 @@ async def audit_entry(request: Request, seq: int, viewer: Auditing) -> Response:
         request, "audit_entry.html", viewer=viewer, row=row, document=document, proof=proof,
         proof_error=proof_error,
     )  # fmt: skip
+
+
+@router.get("/audit/export")
+async def audit_export(request: Request, viewer: Auditing) -> Response:
+    """The entries the filters select as an export bundle (zip), with its own verify.py."""
+    ctx = context(request)
+    params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+    try:
+        where, _ = _parse(params)
+    except BadAuditFilter as bad:
+        return page(request, "error.html", 400, message=str(bad), viewer=viewer)
+    try:
+        private = keys.signing_key(
+            ctx.settings.audit_signing_key, ctx.settings.home_dir, create=False
+        )
+    except keys.KeyConfigError as error:
+        return page(request, "error.html", 500, message=str(error), viewer=viewer)
+    if private is None:
+        message = (
+            "no signing key yet, so nothing signed to export: run `closeloop audit checkpoint`"
+        )
+        return page(request, "error.html", 409, message=message, viewer=viewer)
+
+    def build() -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "bundle"
+            export_bundle(ctx.identity.audit_log, out, private.public_key(), where)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(out.rglob("*")):
+                    if path.is_file():
+                        archive.write(path, path.relative_to(out).as_posix())
+            return buffer.getvalue()
+
+    body = await run_in_threadpool(build)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="closeloop-audit-{stamp}.zip"'},
+    )
 
 
 @router.get("/audit/verify")

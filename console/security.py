@@ -127,3 +127,4 @@ async def check_csrf(request: Request, session: ConsoleSession) -> dict[str, Any
 Viewing = Annotated[Viewer, Depends(need(Permission.VIEW))]
 Deciding = Annotated[Viewer, Depends(need(Permission.DECIDE))]
 Auditing = Annotated[Viewer, Depends(need(Permission.AUDIT))]
+Administering = Annotated[Viewer, Depends(need(Permission.MANAGE_USERS))]

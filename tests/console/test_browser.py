@@ -102,6 +102,12 @@ async def test_an_auditor_opens_an_entry_with_its_proof_and_verifies(console, pa
     await sign_in(page, "ada.aud")
     await page.goto(f"/audit?complaint_id={complaint_id}")
     await shot(page, tmp_path, "audit-list")
+    async with page.expect_download() as download_info:
+        await page.click("#export")
+    download = await download_info.value
+    exported = tmp_path / "export.zip"
+    await download.save_as(exported)
+    assert exported.stat().st_size > 0 and download.suggested_filename.endswith(".zip")
     await page.click("td a >> nth=0")
     assert (await page.inner_text("#proof-status")).startswith("Verified: entry")
     await shot(page, tmp_path, "audit-entry-proof")

@@ -52,6 +52,7 @@ async def test_every_route_but_sign_in_declares_a_permission_and_refuses_anonymo
 
 
 async def test_an_auditor_cannot_decide_and_an_operator_cannot_manage_users(console):
+    """And an administrator manages accounts but cannot decide."""
     complaint_id = await console.start()
     async with console.signed_in("ada.aud") as auditor:
         page = await auditor.get(f"/complaints/{complaint_id}")
@@ -69,6 +70,13 @@ async def test_an_auditor_cannot_decide_and_an_operator_cannot_manage_users(cons
         for r in route_table(console.app)
         if isinstance(r, APIRoute) and permission_of(r) == "manage_users"
     ]
+    assert admin_routes, "the console has pages only administrators may open"
+    async with console.signed_in("max.admin") as admin:
+        for route in admin_routes:
+            assert (await admin.get(route.path)).status_code == 200, route.path
+        # Separation of duties: whoever creates accounts cannot sign with them.
+        decide = await admin.get(f"/complaints/{complaint_id}/decide/triage")
+        assert decide.status_code == 403
     async with console.signed_in("ann.op") as operator:
         for route in admin_routes:
             for method in route.methods or ():

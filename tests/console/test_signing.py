@@ -140,6 +140,7 @@ async def test_bad_input_in_every_form_names_the_field_on_the_form(console):
         for decision, form in FORMS.items():
             required = [f for f in form.fields if not f.optional and f.kind != "bool"]
             response = await sign(browser, complaint_id, decision.value, {})
+            assert "Traceback" not in response.text and "{field:" not in response.text
             if not required:
                 continue
             assert response.status_code == 400, (decision, response.status_code)
@@ -153,6 +154,13 @@ async def test_bad_input_in_every_form_names_the_field_on_the_form(console):
         assert (
             bad_date.status_code == 400 and "Due date (UTC): a date as YYYY-MM-DD" in bad_date.text
         )
+        no_score = await sign(browser, complaint_id, "record_survey", {"csat": "", "nps": ""})
+        assert no_score.status_code == 400
+        assert "CSAT (1-5)" in no_score.text and "{field:" not in no_score.text
+        not_a_number = await sign(browser, complaint_id, "record_survey", {"csat": "five"})
+        assert "CSAT (1-5): a whole number" in not_a_number.text
+        out_of_range = await sign(browser, complaint_id, "record_survey", {"nps": "11"})
+        assert out_of_range.status_code == 400 and "NPS (0-10):" in out_of_range.text
         bad_id = await sign(
             browser, complaint_id, "complete_action", {"action_id": "no spaces!", "evidence": "e"}
         )
@@ -192,3 +200,63 @@ async def test_the_complaint_page_shows_its_audit_timeline_and_the_entry_its_pro
         assert missing.status_code == 404
         verify = await browser.get("/audit/verify")
         assert verify.status_code == 200 and "OK:" in verify.text
+
+
+async def test_an_auditor_downloads_an_export_that_its_own_verify_py_accepts(console, tmp_path):
+    import io
+    import subprocess
+    import sys
+    import zipfile
+
+    from audit import keys
+    from audit.checkpointer import Checkpointer
+
+    complaint_id = await console.start()
+    await console.wait_for(complaint_id, lambda s: s.status == "acknowledged")
+    key = keys.signing_key(None, console.settings.home_dir, create=True)
+    assert key is not None
+    Checkpointer(console.identity.audit_log, key).checkpoint(force=True)
+    async with console.signed_in("ada.aud") as browser:
+        response = await browser.get("/audit/export", params={"complaint_id": complaint_id})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    bundle = tmp_path / "bundle"
+    zipfile.ZipFile(io.BytesIO(response.content)).extractall(bundle)
+    verified = subprocess.run(
+        [sys.executable, "verify.py", "--quiet"], cwd=bundle, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert complaint_id in (bundle / "entries.jsonl").read_text()
+
+
+async def test_a_user_with_totp_signs_only_with_a_current_code(console):
+    from identity import totp
+    from identity.roles import Role
+
+    _, secret = console.identity.users.add(
+        "two.factor", "Two Factor", Role.OPERATOR, PASSWORD, by="os:test", with_totp=True
+    )
+    assert secret
+    complaint_id = await console.start()
+    async with console.browser() as browser:
+        token = await csrf_of(browser, "/login")
+        refused = await browser.post(
+            "/login", data={"csrf_token": token, "username": "two.factor", "password": PASSWORD}
+        )
+        assert refused.status_code == 401
+        response = await browser.post(
+            "/login",
+            data={"csrf_token": token, "username": "two.factor", "password": PASSWORD,
+                  "totp": totp.current_code(secret)},
+        )  # fmt: skip
+        assert response.status_code == 303
+        form_page = await browser.get(f"/complaints/{complaint_id}/decide/triage")
+        assert 'name="totp"' in form_page.text
+        without = await sign(browser, complaint_id, "triage", TRIAGE)
+        assert without.status_code == 401 and "nothing was signed" in without.text
+        signed = await sign(browser, complaint_id, "triage", TRIAGE, totp=totp.current_code(secret))
+        assert signed.status_code == 303
+    state = await console.wait_for(complaint_id, lambda s: s.triage is not None)
+    assert state.triage is not None and state.triage.by.id == "two.factor"

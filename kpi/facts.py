@@ -57,7 +57,11 @@ class Facts:
     complaints: dict[str, ComplaintFacts] = field(default_factory=dict)
     shipments: dict[tuple[str, str], Shipment] = field(default_factory=dict)
     last_seq: int = 0
-    last_time: float = 0.0  # latest recorded time seen: "now" as the log knows it
+    last_recorded: str = ""  # latest recorded time seen, as stored: "now" as the log knows it
+
+    @property
+    def last_time(self) -> float:
+        return seconds(self.last_recorded) if self.last_recorded else 0.0
 
     def complaint(self, complaint_id: str) -> ComplaintFacts:
         found = self.complaints.get(complaint_id)
@@ -157,16 +161,15 @@ def fold(
 ) -> None:
     """Apply one entry (as stored: times as text, data as JSON text or already parsed)."""
     facts.last_seq = seq
+    if recorded_at > facts.last_recorded:  # fixed-width UTC text sorts like time
+        facts.last_recorded = recorded_at
     handler = FOLDS.get(entry_type)
     if handler is None and entry_type != SHIPMENT_ENTRY:
-        if recorded_at:
-            facts.last_time = max(facts.last_time, seconds(recorded_at))
         return  # an entry no figure reads
     parsed = json.loads(data) if isinstance(data, str) else data
     if not isinstance(parsed, dict):
         parsed = {}
     at = seconds(occurred_at)
-    facts.last_time = max(facts.last_time, seconds(recorded_at) if recorded_at else at)
     if handler is None:
         _shipment(facts, seq, parsed)
         return

@@ -150,6 +150,19 @@ FOLDS: dict[str, Callable[[Facts, ComplaintFacts, float, int, dict[str, Any]], N
 }
 
 
+# Entries whose time is all a figure reads: their data is not parsed.
+TIME_ONLY = frozenset(
+    {
+        "complaint.acknowledged",
+        "complaint.closed",
+        "complaint.rejected",
+        "complaint.reopened",
+        "capa.planned",
+        "capa.action_completed",
+    }
+)
+
+
 def fold(
     facts: Facts,
     seq: int,
@@ -166,9 +179,11 @@ def fold(
     handler = FOLDS.get(entry_type)
     if handler is None and entry_type != SHIPMENT_ENTRY:
         return  # an entry no figure reads
-    parsed = json.loads(data) if isinstance(data, str) else data
-    if not isinstance(parsed, dict):
-        parsed = {}
+    parsed: Any = {}
+    if entry_type not in TIME_ONLY:  # parsing JSON is most of a fold's cost: only if read
+        parsed = json.loads(data) if isinstance(data, str) else data
+        if not isinstance(parsed, dict):
+            parsed = {}
     at = seconds(occurred_at)
     if handler is None:
         _shipment(facts, seq, parsed)

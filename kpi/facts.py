@@ -9,6 +9,7 @@ Times are POSIX seconds (UTC); every fact keeps the seq of the entry it came fro
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,12 +76,17 @@ def seconds(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
+def _interned(value: Any) -> str | None:
+    """Products, channels and categories repeat across 100,000s of complaints: one copy."""
+    return sys.intern(value) if isinstance(value, str) else None
+
+
 def _received(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
     upstream = data.get("received_upstream_at")
     c.received = (seconds(upstream) if upstream else at, seq)
-    c.product = data.get("product_sku")
-    c.channel = data.get("channel")
-    c.source = data.get("source")
+    c.product = _interned(data.get("product_sku"))
+    c.channel = _interned(data.get("channel"))
+    c.source = _interned(data.get("source"))
     c.customer_id = data.get("customer_id")
 
 
@@ -91,8 +97,8 @@ def _acknowledged(facts: Facts, c: ComplaintFacts, at: float, seq: int, d: dict[
 
 def _triaged(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
     given = data.get("input") or {}
-    c.category = given.get("category") or c.category
-    c.severity = given.get("severity") or c.severity
+    c.category = _interned(given.get("category")) or c.category
+    c.severity = _interned(given.get("severity")) or c.severity
 
 
 def _transition(kind: str) -> Callable[[Facts, ComplaintFacts, float, int, dict[str, Any]], None]:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import pickle
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,19 @@ def load(path: Path) -> Ledger:
     if version != FORMAT or not isinstance(ledger, Ledger):
         return Ledger()
     ledger.folded_now = 0
+    intern_repeated(ledger.facts)
     return ledger
+
+
+def intern_repeated(facts: Facts) -> None:
+    """The file holds each string once per complaint (see `save`): share them again."""
+    for c in facts.complaints.values():
+        c.product, c.channel, c.source = _i(c.product), _i(c.channel), _i(c.source)
+        c.category, c.severity = _i(c.category), _i(c.severity)
+
+
+def _i(value: str | None) -> str | None:
+    return sys.intern(value) if value is not None else None
 
 
 def save(path: Path, ledger: Ledger) -> None:
@@ -122,7 +135,11 @@ def save(path: Path, ledger: Ledger) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     with temporary.open("wb") as handle, paused_gc():
-        pickle.dump((FORMAT, ledger), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        # No memo: facts share nothing but interned strings, and a memo of a million
+        # objects would be the largest thing in memory while saving.
+        pickler.fast = True
+        pickler.dump((FORMAT, ledger))
     os.replace(temporary, path)
 
 

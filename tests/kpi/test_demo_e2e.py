@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from audit.store import EntryFilter
 from tests.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +25,12 @@ def test_demo_populates_the_kpis(sqlite_stack: LocalStack, shared_data: Path) ->
     assert figures["csat_responses"] >= 10 and figures["nps"] is not None
     assert figures["capa_effective_first_pct"] is not None
     assert figures["complaints_rejected"] >= 1
+    log = sqlite_stack.audit_log()
+    try:
+        activity = log.entries(EntryFilter(entry_type="complaint.customer_activity"))
+    finally:
+        log.dispose()
+    assert len(activity) >= 5, sqlite_stack.logs()
 
 
 def test_demo_without_the_csv_is_a_usage_error(sqlite_stack: LocalStack, tmp_path: Path) -> None:

@@ -182,7 +182,6 @@ async def handle_complaint(
     if not low:
         await handle.signal(
             CUSTOMER_ACTIVITY_SIGNAL,
-            STATE_QUERY,
             CustomerActivityInput(
                 event_id=f"demo-{event.complaint_id}",
                 actor=CRM,

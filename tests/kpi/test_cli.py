@@ -118,7 +118,7 @@ def test_bad_input_is_a_usage_error(home_log: AuditLog, args: list[str], message
 
 def test_missing_log_is_a_clear_error(home: Path) -> None:
     result = cli("show")
-    assert result.exit_code != 0 and "no audit log at" in result.output
+    assert result.exit_code == ExitStatus.USAGE and "no audit log at" in result.output
 
 
 def test_bundle_that_is_not_one(home: Path, tmp_path: Path) -> None:

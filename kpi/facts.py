@@ -9,6 +9,7 @@ Times are POSIX seconds (UTC); every fact keeps the seq of the entry it came fro
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,7 +58,11 @@ class Facts:
     complaints: dict[str, ComplaintFacts] = field(default_factory=dict)
     shipments: dict[tuple[str, str], Shipment] = field(default_factory=dict)
     last_seq: int = 0
-    last_time: float = 0.0  # latest recorded time seen: "now" as the log knows it
+    last_recorded: str = ""  # latest recorded time seen, as stored: "now" as the log knows it
+
+    @property
+    def last_time(self) -> float:
+        return seconds(self.last_recorded) if self.last_recorded else 0.0
 
     def complaint(self, complaint_id: str) -> ComplaintFacts:
         found = self.complaints.get(complaint_id)
@@ -71,12 +76,17 @@ def seconds(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
+def _interned(value: Any) -> str | None:
+    """Products, channels and categories repeat across 100,000s of complaints: one copy."""
+    return sys.intern(value) if isinstance(value, str) else None
+
+
 def _received(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
     upstream = data.get("received_upstream_at")
     c.received = (seconds(upstream) if upstream else at, seq)
-    c.product = data.get("product_sku")
-    c.channel = data.get("channel")
-    c.source = data.get("source")
+    c.product = _interned(data.get("product_sku"))
+    c.channel = _interned(data.get("channel"))
+    c.source = _interned(data.get("source"))
     c.customer_id = data.get("customer_id")
 
 
@@ -87,8 +97,8 @@ def _acknowledged(facts: Facts, c: ComplaintFacts, at: float, seq: int, d: dict[
 
 def _triaged(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[str, Any]) -> None:
     given = data.get("input") or {}
-    c.category = given.get("category") or c.category
-    c.severity = given.get("severity") or c.severity
+    c.category = _interned(given.get("category")) or c.category
+    c.severity = _interned(given.get("severity")) or c.severity
 
 
 def _transition(kind: str) -> Callable[[Facts, ComplaintFacts, float, int, dict[str, Any]], None]:
@@ -146,6 +156,19 @@ FOLDS: dict[str, Callable[[Facts, ComplaintFacts, float, int, dict[str, Any]], N
 }
 
 
+# Entries whose time is all a figure reads: their data is not parsed.
+TIME_ONLY = frozenset(
+    {
+        "complaint.acknowledged",
+        "complaint.closed",
+        "complaint.rejected",
+        "complaint.reopened",
+        "capa.planned",
+        "capa.action_completed",
+    }
+)
+
+
 def fold(
     facts: Facts,
     seq: int,
@@ -157,16 +180,17 @@ def fold(
 ) -> None:
     """Apply one entry (as stored: times as text, data as JSON text or already parsed)."""
     facts.last_seq = seq
+    if recorded_at > facts.last_recorded:  # fixed-width UTC text sorts like time
+        facts.last_recorded = recorded_at
     handler = FOLDS.get(entry_type)
     if handler is None and entry_type != SHIPMENT_ENTRY:
-        if recorded_at:
-            facts.last_time = max(facts.last_time, seconds(recorded_at))
         return  # an entry no figure reads
-    parsed = json.loads(data) if isinstance(data, str) else data
-    if not isinstance(parsed, dict):
-        parsed = {}
+    parsed: Any = {}
+    if entry_type not in TIME_ONLY:  # parsing JSON is most of a fold's cost: only if read
+        parsed = json.loads(data) if isinstance(data, str) else data
+        if not isinstance(parsed, dict):
+            parsed = {}
     at = seconds(occurred_at)
-    facts.last_time = max(facts.last_time, seconds(recorded_at) if recorded_at else at)
     if handler is None:
         _shipment(facts, seq, parsed)
         return

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import pickle
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from audit import merkle
 from audit.checkpoints import SignedCheckpoint
 from kpi.facts import Facts, fold
 
-FORMAT = 1
+FORMAT = 2
 
 
 @contextlib.contextmanager
@@ -56,17 +57,31 @@ class Ledger:
 
     def extend(self, rows: Iterable[Any]) -> None:
         """Fold rows (seq, complaint_id, entry_type, occurred_at, recorded_at, data, hash)."""
-        acc = merkle.MerkleAccumulator()
-        acc._size, acc._peaks = self.size, self.peaks
+        with paused_gc():
+            self._extend(rows)
+
+    def _extend(self, rows: Iterable[Any]) -> None:
+        # The compact range of audit.merkle.MerkleAccumulator, inlined: two SHA-256 per
+        # entry are a third of the fold, and a method call per hash is not free.
+        sha256, leaf_prefix, node_prefix = hashlib.sha256, b"\x00", b"\x01"
+        peaks, size = self.peaks, self.size
         facts = self.facts
-        for seq, complaint_id, entry_type, occurred_at, recorded_at, data, entry_hash in rows:
-            if seq != facts.last_seq + 1:
-                raise ValueError(f"audit log has a gap: seq {seq} after {facts.last_seq}")
-            fold(facts, seq, complaint_id, entry_type, occurred_at, recorded_at, data)
-            acc.append(merkle.leaf_hash(bytes.fromhex(entry_hash)))
-            self.last_hash = entry_hash
-            self.folded_now += 1
-        self.size, self.peaks = acc.size, acc._peaks
+        try:
+            for seq, complaint_id, entry_type, occurred_at, recorded_at, data, entry_hash in rows:
+                if seq != facts.last_seq + 1:
+                    raise ValueError(f"audit log has a gap: seq {seq} after {facts.last_seq}")
+                fold(facts, seq, complaint_id, entry_type, occurred_at, recorded_at, data)
+                carry = sha256(leaf_prefix + bytes.fromhex(entry_hash)).digest()
+                count = size
+                while count & 1:
+                    carry = sha256(node_prefix + peaks.pop() + carry).digest()
+                    count >>= 1
+                peaks.append(carry)
+                size += 1
+                self.last_hash = entry_hash
+                self.folded_now += 1
+        finally:
+            self.size, self.peaks = size, peaks
 
 
 @dataclass(frozen=True)
@@ -100,7 +115,19 @@ def load(path: Path) -> Ledger:
     if version != FORMAT or not isinstance(ledger, Ledger):
         return Ledger()
     ledger.folded_now = 0
+    intern_repeated(ledger.facts)
     return ledger
+
+
+def intern_repeated(facts: Facts) -> None:
+    """The file holds each string once per complaint (see `save`): share them again."""
+    for c in facts.complaints.values():
+        c.product, c.channel, c.source = _i(c.product), _i(c.channel), _i(c.source)
+        c.category, c.severity = _i(c.category), _i(c.severity)
+
+
+def _i(value: str | None) -> str | None:
+    return sys.intern(value) if value is not None else None
 
 
 def save(path: Path, ledger: Ledger) -> None:
@@ -108,7 +135,11 @@ def save(path: Path, ledger: Ledger) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     with temporary.open("wb") as handle, paused_gc():
-        pickle.dump((FORMAT, ledger), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        # No memo: facts share nothing but interned strings, and a memo of a million
+        # objects would be the largest thing in memory while saving.
+        pickler.fast = True
+        pickler.dump((FORMAT, ledger))
     os.replace(temporary, path)
 
 

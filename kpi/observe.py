@@ -96,8 +96,16 @@ def _on_receipt(c: ComplaintFacts, r_at: float, r_seq: int, ctx: Context) -> Ite
         earlier = ctx.closures.get((c.product, c.category), [])
         start = bisect.bisect_left(earlier, (r_at - RECURRENCE_WINDOW,))
         end = bisect.bisect_left(earlier, (r_at,))
-        before = [seq for _, seq, other in earlier[start:end] if other != c.complaint_id]
-        yield ("recurrence", 1.0 if before else 0.0, (r_seq, *before[-1:]), None)
+        before = next(
+            (
+                earlier[i][1]
+                for i in range(end - 1, start - 1, -1)
+                if earlier[i][2] != c.complaint_id
+            ),
+            None,
+        )  # the latest such closure: O(1) unless the window holds only this complaint's own
+        evidence = (r_seq,) if before is None else (r_seq, before)
+        yield ("recurrence", 0.0 if before is None else 1.0, evidence, None)
 
 
 def _on_closure(

@@ -118,9 +118,23 @@ def test_bad_input_is_a_usage_error(home_log: AuditLog, args: list[str], message
 
 def test_missing_log_is_a_clear_error(home: Path) -> None:
     result = cli("show")
-    assert result.exit_code != 0 and "no audit log at" in result.output
+    assert result.exit_code == ExitStatus.USAGE and "no audit log at" in result.output
 
 
 def test_bundle_that_is_not_one(home: Path, tmp_path: Path) -> None:
     result = cli("show", "--bundle", str(tmp_path))
     assert result.exit_code == ExitStatus.USAGE and "no entries.jsonl" in result.output
+
+
+def test_the_command_group_is_fast_to_import() -> None:
+    """`closeloop kpi --help` loads click only: no database, no Temporal, no pydantic."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, closeloop.cli.kpi; "
+        "print(sorted(m for m in ('sqlalchemy', 'temporalio', 'pydantic', 'kpi.service') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr

@@ -86,7 +86,10 @@ def compute(bundle: Path | None, retention_days: int, **options: Any) -> Any:
             from closeloop.cli.audit.common import open_log
 
             settings = load_settings()
-            log = open_log(settings)
+            try:
+                log = open_log(settings)
+            except click.ClickException as exc:  # no log there: nothing to read (status 2)
+                raise UsageProblem(exc.message) from None
             try:
                 ledger, checkpoint = service.from_log(
                     log, settings.home_dir, label=settings.resolved_database_url

@@ -102,7 +102,11 @@ async def _run(events: list[Any], disputed: dict[str, bool], seed: int) -> None:
 
     async def one(event: Any) -> None:
         async with lanes:
-            await _handle(client, event, disputed[event.complaint_id], rng.random(), tally)
+            try:
+                await _handle(client, event, disputed[event.complaint_id], rng.random(), tally)
+            except Exception as exc:  # one complaint's trouble must not stop the others
+                tally.refused += 1
+                click.echo(f"{event.complaint_id}: {type(exc).__name__}: {exc}", err=True)
 
     await asyncio.gather(*(one(e) for e in events))
     click.echo(

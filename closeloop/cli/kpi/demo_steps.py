@@ -9,12 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError
 
 from base.complaints import workflow_id_for
 from schemas.decisions import (
     CUSTOMER_ACTIVITY_SIGNAL,
+    STATE_QUERY,
     Actor,
     CapaActionPlan,
     CapaKind,
@@ -48,20 +54,37 @@ async def handle_complaint(
 
     async def send(decision: Decision, request: BaseModel) -> bool:
         deadline = time.monotonic() + START_BUDGET_S
+        update_id = str(uuid.uuid4())  # the same id on a retry: applied once
         while True:
             try:
-                await handle.execute_update(decision.value, request, id=str(uuid.uuid4()))
+                await handle.execute_update(decision.value, request, id=update_id)
                 tally.decisions += 1
                 return True
             except WorkflowUpdateFailedError:
                 tally.refused += 1
                 return False
-            except RPCError:
-                if time.monotonic() > deadline:  # the intake has not started it (yet)
+            except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
+                if time.monotonic() > deadline:  # not started (yet), or a busy server
                     tally.refused += 1
                     return False
                 await asyncio.sleep(0.5)
 
+    async def acknowledged() -> bool:
+        """Wait (with a budget) until the automatic acknowledgment is recorded."""
+        deadline = time.monotonic() + START_BUDGET_S
+        while time.monotonic() < deadline:
+            try:
+                state = await handle.query(STATE_QUERY)
+                if isinstance(state, dict) and state.get("status") != "received":
+                    return True
+            except (RPCError, WorkflowQueryFailedError):
+                pass  # not started yet, or the query raced the start
+            await asyncio.sleep(0.3)
+        return False
+
+    if not await acknowledged():
+        tally.refused += 1
+        return
     category = (event.summary.split(" / ")[0] or "other")[:128]
     if luck < 0.08:
         await send(

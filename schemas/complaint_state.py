@@ -23,6 +23,7 @@ from schemas.decisions import (
     Severity,
 )
 from schemas.events import Channel, ComplaintReceived
+from schemas.outcomes import DecisionReceipt
 
 
 class ComplaintStatus(StrEnum):
@@ -278,3 +279,14 @@ class ComplaintState(BaseModel):
 
 
 DERIVED_FIELDS = frozenset({"next_due", "allowed_decisions", "state_hash"})
+
+
+class CarriedOver(BaseModel):
+    """What a complaint's workflow hands to its next run when it continues as new: the state,
+    the de-duplication memories and the CAPA actions whose child workflows still run (started
+    with ParentClosePolicy ABANDON, so they outlive the run that started them)."""
+
+    state: ComplaintState
+    applied: list[DecisionReceipt] = Field(default_factory=list)
+    seen_events: list[str] = Field(default_factory=list)
+    running_actions: list[str] = Field(default_factory=list)

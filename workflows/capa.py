@@ -12,11 +12,13 @@ action is never dropped. A moved due date re-arms the timer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from temporalio import workflow
 
+# Data contracts and activities come from the host (see workflows/complaint.py); our own
+# modules below are re-imported, and policed, by the sandbox.
 with workflow.unsafe.imports_passed_through():
+    import schemas.decisions  # noqa: F401  (used by workflows.retries)
     from activities.audit import AuditActivities, RecordAuditEntry
     from schemas.capa_action import (
         ActionCompleted,
@@ -26,7 +28,9 @@ with workflow.unsafe.imports_passed_through():
         CapaActionOverdue,
     )
     from schemas.complaint_state import ActionStatus, CapaAction
-    from workflows.retries import AUDIT_ACTIVITY_TIMEOUT, AUDIT_RETRY, SYSTEM_ACTOR
+
+from workflows.retries import AUDIT_ACTIVITY_TIMEOUT, AUDIT_RETRY, SYSTEM_ACTOR, run_activity
+from workflows.waiting import change_or_due
 
 # The complaint's signal that receives `CapaActionOverdue` (a name: no import cycle).
 OVERDUE_SIGNAL = "capa_action_overdue"
@@ -46,22 +50,11 @@ class CapaActionWorkflow:
     async def run(self, request: CapaActionInput) -> CapaAction:
         self._show()
         while self._action.status is not ActionStatus.DONE:
-            version = self._version
-            if self._action.overdue:  # escalated once for this due date: wait for news
-                await workflow.wait_condition(self._changed_since(version))
-                continue
-            remaining = self._action.due_at - workflow.now()
-            if remaining > timedelta(0):
-                try:
-                    await workflow.wait_condition(
-                        self._changed_since(version),
-                        timeout=remaining,
-                        timeout_summary=f"action {self._action.id} due",
-                    )
-                    continue
-                except TimeoutError:
-                    pass
-            await self._escalate()
+            # escalated once for this due date: wait for news only
+            due_at = None if self._action.overdue else self._action.due_at
+            changed = self._changed_since(self._version)
+            if await change_or_due(changed, due_at, f"action {self._action.id} due"):
+                await self._escalate()
         return self._action
 
     @workflow.query
@@ -99,7 +92,7 @@ class CapaActionWorkflow:
     async def _escalate(self) -> None:
         action, complaint_id = self._action, self._request.complaint_id
         due = action.due_at
-        receipt = await workflow.execute_activity_method(
+        receipt = await run_activity(
             AuditActivities.record_audit_entry,
             RecordAuditEntry(
                 complaint_id=complaint_id,
@@ -118,8 +111,8 @@ class CapaActionWorkflow:
                     "workflow_id": workflow.info().workflow_id,
                 },
             ),
-            start_to_close_timeout=AUDIT_ACTIVITY_TIMEOUT,
-            retry_policy=AUDIT_RETRY,
+            start_to_close=AUDIT_ACTIVITY_TIMEOUT,
+            retry=AUDIT_RETRY,
         )
         if self._action.status is ActionStatus.DONE or self._action.due_at != due:
             return  # completed or moved while the entry was being written

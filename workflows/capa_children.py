@@ -14,24 +14,59 @@ with workflow.unsafe.imports_passed_through():
         ActionProgressed,
         CapaActionInput,
     )
-    from schemas.complaint_state import CapaAction, ComplaintState
+    from schemas.complaint_state import ActionStatus, CapaAction, ComplaintState
     from schemas.decisions import (
         ActionProgressInput,
         CompleteActionInput,
         ExtendInput,
         PlanCapaInput,
     )
-    from workflows.capa import CapaActionWorkflow
+
+from workflows.capa import CapaActionWorkflow
+from workflows.rules.capa import capa_workflow_id
+
+# Children started with ABANDON outlive a run that continues as new (issue 8); children of
+# runs from before this change keep the default (TERMINATE), so such a run never continues.
+ABANDON_CHILDREN = "capa-children-abandon"
 
 
 class CapaChildren:
-    def __init__(self) -> None:
+    """`running`: action ids whose child workflows a previous run of this complaint started
+    (reached by workflow id; their results are not awaited, the complaint's state is)."""
+
+    def __init__(self, running: list[str] | None = None, complaint_id: str = "") -> None:
         self._handles: dict[str, workflow.ChildWorkflowHandle[Any, CapaAction]] = {}
+        self._abandoned: set[str] = set()
+        self._inherited: dict[str, workflow.ExternalWorkflowHandle[Any]] = {
+            action_id: workflow.get_external_workflow_handle(
+                capa_workflow_id(complaint_id, action_id)
+            )
+            for action_id in running or []
+        }
+
+    def may_continue_as_new(self) -> bool:
+        """True unless a running child would be terminated with this run."""
+        return all(
+            handle.done() or action_id in self._abandoned
+            for action_id, handle in self._handles.items()
+        )
+
+    def still_running(self, state: ComplaintState) -> list[str]:
+        """Action ids whose child workflows the next run must keep talking to."""
+        ids = [a for a, handle in self._handles.items() if not handle.done()]
+        ids += list(self._inherited)
+        open_ids = {a.id for a in state.actions if a.status is not ActionStatus.DONE}
+        return [action_id for action_id in ids if action_id in open_ids]
 
     async def start(self, state: ComplaintState, request: PlanCapaInput) -> None:
+        abandon = workflow.patched(ABANDON_CHILDREN)
         for plan in request.actions:
             action = state.action(plan.id)
             assert action is not None
+            options: dict[str, Any] = {}
+            if abandon:
+                options["parent_close_policy"] = workflow.ParentClosePolicy.ABANDON
+                self._abandoned.add(action.id)
             self._handles[action.id] = await workflow.start_child_workflow(
                 CapaActionWorkflow.run,
                 CapaActionInput(
@@ -41,6 +76,7 @@ class CapaChildren:
                 ),
                 id=action.workflow_id,
                 static_summary=f"{state.complaint_id} CAPA {action.id}: {action.description[:150]}",
+                **options,
             )
 
     async def progressed(self, state: ComplaintState, request: ActionProgressInput) -> None:
@@ -75,7 +111,10 @@ class CapaChildren:
         and the complaint's state is authoritative, so a child that is gone (terminated by
         hand in the UI) is logged, not fatal."""
         try:
-            await self._handles[action.id].signal(signal, notice)
+            if action.id in self._inherited:
+                await self._inherited[action.id].signal(signal, notice)
+            else:
+                await self._handles[action.id].signal(signal, notice)
         except Exception as exc:
             workflow.logger.warning(
                 "CAPA action %s (%s) did not take the signal: %s",

@@ -21,13 +21,20 @@ with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import ComplaintState, HistoryItem, SignatureMeaning
     from schemas.decisions import Actor, Decision, DecisionInput
     from schemas.status_event import ComplaintStatusEvent, Escalation
-    from workflows import deadlines, lifecycle, view
-    from workflows.retries import (
-        AUDIT_ACTIVITY_TIMEOUT,
-        AUDIT_RETRY,
-        PUBLISH_ACTIVITY_TIMEOUT,
-        PUBLISH_RETRY,
-    )
+
+from workflows import deadlines, lifecycle, view
+from workflows.retries import (
+    AUDIT_ACTIVITY_TIMEOUT,
+    AUDIT_RETRY,
+    PUBLISH_ACTIVITY_TIMEOUT,
+    PUBLISH_RETRY,
+    run_activity,
+)
+
+# The state keeps the latest entries only: it travels in every query and continue-as-new,
+# and the audit log is the record (issue 8). Runs from before replay unbounded.
+HISTORY_KEPT = 100
+BOUNDED_HISTORY = "bounded-history"
 
 # Request fields that are the envelope, not the decision: kept out of the audit `input`.
 ENVELOPE = {"actor", "comment", "event_id", "expected_state_hash", "occurred_at"}
@@ -128,6 +135,8 @@ class CaseFile:
                 audit_seq=audit_seq,
             )
         )
+        if len(candidate.history) > HISTORY_KEPT and workflow.patched(BOUNDED_HISTORY):
+            del candidate.history[:-HISTORY_KEPT]  # the audit log keeps every entry
         candidate.overdue = deadlines.is_overdue(candidate)
         changed = candidate.status is not previous.status or previous.history == []
         if changed or entry.escalation is not None:
@@ -146,12 +155,12 @@ class CaseFile:
                 )
             )
         self.state = candidate
-        self._show(now)
+        self.show(now)
         self.version += 1
         return audit_seq
 
     async def _audit(self, entry: Entry, now: datetime) -> AuditReceipt:
-        return await workflow.execute_activity_method(
+        return await run_activity(
             AuditActivities.record_audit_entry,
             RecordAuditEntry(
                 complaint_id=self.state.complaint_id,
@@ -162,11 +171,11 @@ class CaseFile:
                 reason=entry.comment,
                 data=entry.data,
             ),
-            start_to_close_timeout=AUDIT_ACTIVITY_TIMEOUT,
-            retry_policy=AUDIT_RETRY,
+            start_to_close=AUDIT_ACTIVITY_TIMEOUT,
+            retry=AUDIT_RETRY,
         )
 
-    def _show(self, now: datetime) -> None:
+    def show(self, now: datetime) -> None:
         """Search attributes (only what changed) and the UI's current details."""
         values = view.search_attribute_values(self.state)
         updates = view.search_attribute_updates(values, self._search_attributes)
@@ -183,11 +192,11 @@ class CaseFile:
             if not self._outbox:
                 return
             event = self._outbox[0]
-            await workflow.execute_activity_method(
+            await run_activity(
                 StatusPublisher.publish_status_event,
                 event,
-                start_to_close_timeout=PUBLISH_ACTIVITY_TIMEOUT,
-                retry_policy=PUBLISH_RETRY,
+                start_to_close=PUBLISH_ACTIVITY_TIMEOUT,
+                retry=PUBLISH_RETRY,
                 summary=f"{event.event_type.value} #{event.sequence}: {event.status.value}",
             )
             self._outbox.pop(0)

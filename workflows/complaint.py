@@ -7,8 +7,9 @@ workflow id is the complaint id, so a complaint can never have two cases.
 
 People make the judgment calls, as Temporal Updates (one per `Decision`, each with a
 validator that refuses an illegal decision before anything is written); durable timers
-enforce every deadline. The order of steps lives in `workflows/lifecycle.py`, the rules of
-each decision in `workflows/rules/`.
+enforce every deadline. Each decision is defined once, in `workflows/decision_spec.py` (its
+input, where the lifecycle allows it, its rules, what follows it); the Updates are made from
+those specs, the rules of each decision live in `workflows/rules/`.
 
 Every decision is written to the audit log before the state moves, exactly once: the
 idempotency key is `{complaint_id}:{update_id}`, and callers relaying an event use the event
@@ -20,49 +21,49 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar
 
 from temporalio import workflow
 
+# Every data contract and activity this workflow's code uses comes from the host, once, here:
+# the sandbox then re-imports (and polices) only our own workflow modules below, and they
+# share the host's classes (an enum member is the same object on both sides).
 with workflow.unsafe.imports_passed_through():
+    import schemas.capa_action
+    import schemas.complaint_state
+    import schemas.deadlines
+    import schemas.decisions
+    import schemas.events
+    import schemas.markers
+    import schemas.outcomes
+    import schemas.search_attributes
+    import schemas.status_event  # noqa: F401  (passed through, used by the modules below)
     from activities.policy import PolicyActivities
     from schemas.capa_action import CapaActionOverdue
-    from schemas.complaint_state import ComplaintState, ComplaintStatus, Signed
+    from schemas.complaint_state import CarriedOver, ComplaintState, ComplaintStatus, Signed
     from schemas.decisions import (
         COMPLAINT_WORKFLOW,
         CUSTOMER_ACTIVITY_SIGNAL,
         STATE_QUERY,
-        AcknowledgeInput,
-        ActionProgressInput,
-        AddInformationInput,
-        CloseInput,
-        CompleteActionInput,
         CustomerActivityInput,
         Decision,
         DecisionInput,
-        DeclineInvestigationInput,
-        ExtendInput,
-        InvestigateInput,
-        PlanCapaInput,
-        RecordSurveyInput,
-        RegulatoryReportInput,
-        RejectInput,
-        ReopenInput,
-        TriageInput,
-        VerifyInput,
     )
     from schemas.events import ComplaintReceived
     from schemas.outcomes import DecisionReceipt, request_digest
-    from workflows import escalation, facts, receipt, view
-    from workflows.capa import OVERDUE_SIGNAL
-    from workflows.capa_children import CapaChildren
-    from workflows.case_file import CaseFile, decision_entry
-    from workflows.refusals import conflict_error, refusal_error
-    from workflows.retries import POLICY_ACTIVITY_TIMEOUT
-    from workflows.rules import Refused
-    from workflows.rules.registry import LOGIC, judge
-    from workflows.signature import state_hash
+
+from workflows import escalation, facts, receipt, view
+from workflows.capa import OVERDUE_SIGNAL
+from workflows.capa_children import CapaChildren
+from workflows.case_file import CaseFile, decision_entry
+from workflows.decision_spec import SPECS, DecisionSpec
+from workflows.refusals import conflict_error, refusal_error
+from workflows.retries import POLICY_ACTIVITY_TIMEOUT
+from workflows.rules import Refused
+from workflows.rules.registry import judge
+from workflows.signature import state_hash
+
+T = TypeVar("T")
 
 # Bounded memories of what was already applied: Update ids with their receipts (belt and
 # braces behind the server's own de-duplication, which answers a reused id with the first
@@ -72,45 +73,114 @@ APPLIED_UPDATES_KEPT = 256
 # Moving a due date earlier needs `allow_earlier` (bug 8.9); runs that took such a decision
 # before the rule existed replay as they ran.
 EARLIER_NEEDS_FLAG = "extend-earlier-needs-flag"
+# A long-lived case (90 days open for surveys after closure, chatty upstream systems) hands
+# its state to a fresh run when Temporal suggests it or past this many history events, far
+# below Temporal's warnings (10,240 events, 10 MB).
+CONTINUE_AFTER_EVENTS = 2000
+CONTINUE_AS_NEW = "continue-as-new"
 SEEN_EVENTS_KEPT = 1000
 
 
+def decision_updates(cls: type[T]) -> type[T]:
+    """Give the class one Update per decision spec, named after the decision, typed by its
+    input (the SDK decodes the input by the annotation) and with its validator beside it."""
+    for spec in SPECS:
+        setattr(cls, spec.decision.value, _update_for(spec))
+    return cls
+
+
+def _update_for(spec: DecisionSpec) -> object:
+    name = spec.decision.value
+
+    async def handler(self: ComplaintWorkflow, request: DecisionInput) -> DecisionReceipt:
+        return await self._decide(spec, request)
+
+    def validator(self: ComplaintWorkflow, request: DecisionInput) -> None:
+        self._validate(spec.decision, request)
+
+    handler.__name__ = handler.__qualname__ = name
+    validator.__name__ = validator.__qualname__ = f"validate_{name}"
+    handler.__annotations__ = {"request": spec.input_type, "return": DecisionReceipt}
+    validator.__annotations__ = {"request": spec.input_type, "return": None}
+    update = workflow.update(name=name)(handler)
+    update.validator(validator)
+    return update
+
+
 @workflow.defn(name=COMPLAINT_WORKFLOW)
+@decision_updates
 class ComplaintWorkflow:
     """The lifecycle of one complaint, from receipt to closure."""
 
     @workflow.init
-    def __init__(self, complaint: ComplaintReceived) -> None:
+    def __init__(self, start: ComplaintReceived | CarriedOver) -> None:
+        """`start`: the complaint as received, or what the previous run of its case carried
+        over when it continued as new (one argument, so saved histories decode as before)."""
+        carried = start if isinstance(start, CarriedOver) else None
+        complaint = carried.state.complaint if carried is not None else start
+        assert isinstance(complaint, ComplaintReceived)
         self._case = CaseFile(
-            ComplaintState(
+            carried.state
+            if carried is not None
+            else ComplaintState(
                 complaint_id=complaint.complaint_id,
                 status=ComplaintStatus.RECEIVED,
                 complaint=complaint,
                 received_at=workflow.now(),
             )
         )
-        self._capa = CapaChildren()
+        self._capa = CapaChildren(
+            carried.running_actions if carried else None, complaint.complaint_id
+        )
         self._ready = False  # receipt (and automatic acknowledgment) recorded
         # update id -> the receipt it got (with the digest of its request), oldest first
-        self._applied: dict[str, DecisionReceipt] = {}
-        self._seen_events: deque[str] = deque(maxlen=SEEN_EVENTS_KEPT)
+        self._applied: dict[str, DecisionReceipt] = {
+            r.update_id: r for r in (carried.applied if carried else [])
+        }
+        self._seen_events: deque[str] = deque(
+            carried.seen_events if carried else [], maxlen=SEEN_EVENTS_KEPT
+        )
 
     @workflow.run
-    async def run(self, complaint: ComplaintReceived) -> ComplaintState:
+    async def run(self, start: ComplaintReceived | CarriedOver) -> ComplaintState:
         publisher = asyncio.create_task(self._case.publish_in_order())
-        self.state.policy = await workflow.execute_local_activity_method(
-            PolicyActivities.load_deadline_policy, start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT
-        )
-        await receipt.receive(self._case)
-        if self.state.policy.auto_acknowledge:
-            await receipt.acknowledge_on_receipt(self._case)
+        if not isinstance(start, CarriedOver):
+            self.state.policy = await workflow.execute_local_activity_method(
+                PolicyActivities.load_deadline_policy,
+                start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT,
+            )
+            await receipt.receive(self._case)
+            if self.state.policy.auto_acknowledge:
+                await receipt.acknowledge_on_receipt(self._case)
+        else:
+            self._case.show(workflow.now())  # this run's search attributes and details
         self._ready = True
-        await escalation.keep_deadlines(self._case)
+        go_on = await escalation.keep_deadlines(self._case, self._should_continue_as_new)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._capa.finished()
+        if not go_on:
+            await self._capa.finished()
         self._case.close_outbox()
         await publisher
+        if go_on:
+            workflow.continue_as_new(self._carried_over())
         return self._case.snapshot()
+
+    def _should_continue_as_new(self) -> bool:
+        """When Temporal suggests it, or past our own bound on history events; never while a
+        CAPA child would be terminated with this run (children of runs from before)."""
+        info = workflow.info()
+        long = info.get_current_history_length() >= CONTINUE_AFTER_EVENTS
+        if not (long or info.is_continue_as_new_suggested()):
+            return False
+        return self._capa.may_continue_as_new() and workflow.patched(CONTINUE_AS_NEW)
+
+    def _carried_over(self) -> CarriedOver:
+        return CarriedOver(
+            state=self.state,
+            applied=list(self._applied.values()),
+            seen_events=list(self._seen_events),
+            running_actions=self._capa.still_running(self.state),
+        )
 
     @property
     def state(self) -> ComplaintState:
@@ -123,129 +193,7 @@ class ComplaintWorkflow:
         """Everything at once: what happened, who decided, what is due next and by when."""
         return self._case.snapshot()
 
-    # -- decisions: one Update each, its validator beside it --------------------------------
-
-    @workflow.update
-    async def acknowledge(self, request: AcknowledgeInput) -> DecisionReceipt:
-        return await self._decide(Decision.ACKNOWLEDGE, request)
-
-    @acknowledge.validator
-    def _validate_acknowledge(self, request: AcknowledgeInput) -> None:
-        self._validate(Decision.ACKNOWLEDGE, request)
-
-    @workflow.update
-    async def triage(self, request: TriageInput) -> DecisionReceipt:
-        return await self._decide(Decision.TRIAGE, request)
-
-    @triage.validator
-    def _validate_triage(self, request: TriageInput) -> None:
-        self._validate(Decision.TRIAGE, request)
-
-    @workflow.update
-    async def investigate(self, request: InvestigateInput) -> DecisionReceipt:
-        return await self._decide(Decision.INVESTIGATE, request)
-
-    @investigate.validator
-    def _validate_investigate(self, request: InvestigateInput) -> None:
-        self._validate(Decision.INVESTIGATE, request)
-
-    @workflow.update
-    async def decline_investigation(self, request: DeclineInvestigationInput) -> DecisionReceipt:
-        return await self._decide(Decision.DECLINE_INVESTIGATION, request)
-
-    @decline_investigation.validator
-    def _validate_decline_investigation(self, request: DeclineInvestigationInput) -> None:
-        self._validate(Decision.DECLINE_INVESTIGATION, request)
-
-    @workflow.update
-    async def plan_capa(self, request: PlanCapaInput) -> DecisionReceipt:
-        return await self._decide(Decision.PLAN_CAPA, request, then=self._capa.start)
-
-    @plan_capa.validator
-    def _validate_plan_capa(self, request: PlanCapaInput) -> None:
-        self._validate(Decision.PLAN_CAPA, request)
-
-    @workflow.update
-    async def record_action_progress(self, request: ActionProgressInput) -> DecisionReceipt:
-        return await self._decide(
-            Decision.RECORD_ACTION_PROGRESS, request, then=self._capa.progressed
-        )
-
-    @record_action_progress.validator
-    def _validate_record_action_progress(self, request: ActionProgressInput) -> None:
-        self._validate(Decision.RECORD_ACTION_PROGRESS, request)
-
-    @workflow.update
-    async def complete_action(self, request: CompleteActionInput) -> DecisionReceipt:
-        return await self._decide(Decision.COMPLETE_ACTION, request, then=self._capa.completed)
-
-    @complete_action.validator
-    def _validate_complete_action(self, request: CompleteActionInput) -> None:
-        self._validate(Decision.COMPLETE_ACTION, request)
-
-    @workflow.update
-    async def extend(self, request: ExtendInput) -> DecisionReceipt:
-        return await self._decide(Decision.EXTEND, request, then=self._capa.due_moved)
-
-    @extend.validator
-    def _validate_extend(self, request: ExtendInput) -> None:
-        self._validate(Decision.EXTEND, request)
-
-    @workflow.update
-    async def verify(self, request: VerifyInput) -> DecisionReceipt:
-        return await self._decide(Decision.VERIFY, request)
-
-    @verify.validator
-    def _validate_verify(self, request: VerifyInput) -> None:
-        self._validate(Decision.VERIFY, request)
-
-    @workflow.update
-    async def close(self, request: CloseInput) -> DecisionReceipt:
-        return await self._decide(Decision.CLOSE, request)
-
-    @close.validator
-    def _validate_close(self, request: CloseInput) -> None:
-        self._validate(Decision.CLOSE, request)
-
-    @workflow.update
-    async def reject(self, request: RejectInput) -> DecisionReceipt:
-        return await self._decide(Decision.REJECT, request)
-
-    @reject.validator
-    def _validate_reject(self, request: RejectInput) -> None:
-        self._validate(Decision.REJECT, request)
-
-    @workflow.update
-    async def reopen(self, request: ReopenInput) -> DecisionReceipt:
-        return await self._decide(Decision.REOPEN, request)
-
-    @reopen.validator
-    def _validate_reopen(self, request: ReopenInput) -> None:
-        self._validate(Decision.REOPEN, request)
-
-    @workflow.update
-    async def add_information(self, request: AddInformationInput) -> DecisionReceipt:
-        return await self._decide(Decision.ADD_INFORMATION, request)
-
-    @add_information.validator
-    def _validate_add_information(self, request: AddInformationInput) -> None:
-        self._validate(Decision.ADD_INFORMATION, request)
-
-    @workflow.update
-    async def record_survey(self, request: RecordSurveyInput) -> DecisionReceipt:
-        return await self._decide(Decision.RECORD_SURVEY, request)
-
-    @record_survey.validator
-    def _validate_record_survey(self, request: RecordSurveyInput) -> None:
-        self._validate(Decision.RECORD_SURVEY, request)
-
-    @workflow.update
-    async def record_regulatory_report(self, request: RegulatoryReportInput) -> DecisionReceipt:
-        return await self._decide(Decision.RECORD_REGULATORY_REPORT, request)
-
-    @record_regulatory_report.validator
-    def _validate_record_regulatory_report(self, request: RegulatoryReportInput) -> None:
-        self._validate(Decision.RECORD_REGULATORY_REPORT, request)
+    # -- decisions: one Update each, from the decision specs (see `decision_updates`) ------
 
     # -- facts by signal -------------------------------------------------------------------
 
@@ -292,15 +240,9 @@ class ComplaintWorkflow:
         if earlier.request_hash != request_digest(decision, request):
             raise conflict_error(self.state, decision, update_id, earlier)
 
-    async def _decide(
-        self,
-        decision: Decision,
-        request: DecisionInput,
-        *,
-        then: Callable[[ComplaintState, Any], Awaitable[None]] | None = None,
-    ) -> DecisionReceipt:
+    async def _decide(self, spec: DecisionSpec, request: DecisionInput) -> DecisionReceipt:
         """Judge again under the lock, sign, audit, apply; then tell the CAPA children."""
-        update_id = _update_id()
+        decision, update_id = spec.decision, _update_id()
         await workflow.wait_condition(lambda: self._ready)
         async with self._case.lock:
             earlier = self._applied.get(update_id)
@@ -316,7 +258,7 @@ class ComplaintWorkflow:
             before, signed_hash = self.state, state_hash(self.state)
             candidate = self._case.draft()
             signed = Signed(by=request.actor, at=now, loop=candidate.loop, comment=request.comment)
-            what = LOGIC[decision].apply(candidate, request, signed)
+            what = spec.logic.apply(candidate, request, signed)
             entry = decision_entry(
                 decision,
                 request,
@@ -338,8 +280,8 @@ class ComplaintWorkflow:
                 now=now,
             )
             self._remember(update_id, answer)
-            if then is not None:
-                await then(self.state, request)
+            if spec.after is not None:
+                await spec.after(self._capa, self.state, request)
         return answer
 
     def _remember(self, update_id: str, answer: DecisionReceipt) -> None:

@@ -7,7 +7,8 @@ and server restarts. Nothing here ever drops a case.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -16,46 +17,34 @@ with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import ComplaintState, ComplaintStatus
     from schemas.decisions import DeadlineStage
     from schemas.status_event import Escalation
-    from workflows import deadlines, lifecycle
-    from workflows.case_file import CaseFile, Entry
-    from workflows.retries import SYSTEM_ACTOR
+
+from workflows import deadlines, lifecycle
+from workflows.case_file import CaseFile, Entry
+from workflows.retries import SYSTEM_ACTOR
+from workflows.waiting import change_or_due
 
 
-async def keep_deadlines(case: CaseFile) -> None:
-    """Returns when a closed or rejected case has stayed so for the retention period."""
+async def keep_deadlines(case: CaseFile, continue_as_new: Callable[[], bool]) -> bool:
+    """Returns False when a closed or rejected case has stayed so for the retention period,
+    True as soon as `continue_as_new()` says this run should hand over to a fresh one."""
     while True:
-        version = case.version
+        if continue_as_new():
+            return True
+        changed = case.changed_since(case.version)
         if case.state.status in lifecycle.TERMINAL_STATES:
-            remaining = retention_ends(case.state) - workflow.now()
-            if remaining <= timedelta(0):
-                return
-            try:
-                await workflow.wait_condition(
-                    case.changed_since(version),
-                    timeout=remaining,
-                    timeout_summary="retention after closure",
-                )
-            except TimeoutError:
-                if case.state.status in lifecycle.TERMINAL_STATES:
-                    return
+            ended = await change_or_due(
+                changed, retention_ends(case.state), "retention after closure"
+            )
+            if ended and case.state.status in lifecycle.TERMINAL_STATES:
+                return False
             continue
         deadline = deadlines.next_to_escalate(case.state)
         if deadline is None:
-            await workflow.wait_condition(case.changed_since(version))
+            await change_or_due(changed, None, "")
             continue
-        remaining = deadline.due_at - workflow.now()
-        if remaining > timedelta(0):
-            try:
-                await workflow.wait_condition(
-                    case.changed_since(version),
-                    timeout=remaining,
-                    timeout_summary=f"{deadline.stage} due",
-                )
-                continue
-            except TimeoutError:
-                pass
-        async with case.lock:
-            await escalate(case, deadline.stage)
+        if await change_or_due(changed, deadline.due_at, f"{deadline.stage} due"):
+            async with case.lock:
+                await escalate(case, deadline.stage)
 
 
 def retention_ends(state: ComplaintState) -> datetime:

@@ -7,7 +7,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import CustomerActivity, SignatureMeaning
     from schemas.decisions import CustomerActivityInput
-    from workflows.case_file import CaseFile, Entry
+
+from workflows.case_file import CaseFile, Entry
 
 RECENT_ACTIVITY_KEPT = 20
 

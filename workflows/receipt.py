@@ -7,10 +7,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import Signed
     from schemas.decisions import AcknowledgeInput, Actor, DeadlineStage, Decision
-    from workflows import deadlines
-    from workflows.case_file import CaseFile, Entry
-    from workflows.retries import SYSTEM_ACTOR
-    from workflows.rules.registry import LOGIC
+
+from workflows import deadlines
+from workflows.case_file import CaseFile, Entry
+from workflows.retries import SYSTEM_ACTOR
+from workflows.rules.registry import LOGIC
 
 
 async def receive(case: CaseFile) -> None:

@@ -1,4 +1,5 @@
-"""Which `Logic` decides each `Decision`, and the judgment the validators share."""
+"""Which `Logic` decides each `Decision` (from the decision specs), and the judgment the
+validators share."""
 
 from __future__ import annotations
 
@@ -10,26 +11,11 @@ from schemas.decisions import Decision, DecisionInput
 from schemas.markers import decision_ref, field_ref
 from schemas.outcomes import RefusalCode
 from workflows import lifecycle
-from workflows.rules import Logic, Refused, capa, closure, intake, investigation
+from workflows.decision_spec import SPECS
+from workflows.rules import Logic, Refused
 from workflows.signature import state_hash
 
-LOGIC: dict[Decision, Logic[Any]] = {
-    Decision.ACKNOWLEDGE: intake.ACKNOWLEDGE,
-    Decision.TRIAGE: intake.TRIAGE,
-    Decision.INVESTIGATE: investigation.INVESTIGATE,
-    Decision.DECLINE_INVESTIGATION: investigation.DECLINE_INVESTIGATION,
-    Decision.PLAN_CAPA: capa.PLAN_CAPA,
-    Decision.RECORD_ACTION_PROGRESS: capa.RECORD_ACTION_PROGRESS,
-    Decision.COMPLETE_ACTION: capa.COMPLETE_ACTION,
-    Decision.EXTEND: capa.EXTEND,
-    Decision.VERIFY: closure.VERIFY,
-    Decision.CLOSE: closure.CLOSE,
-    Decision.REJECT: intake.REJECT,
-    Decision.REOPEN: closure.REOPEN,
-    Decision.ADD_INFORMATION: intake.ADD_INFORMATION,
-    Decision.RECORD_SURVEY: intake.RECORD_SURVEY,
-    Decision.RECORD_REGULATORY_REPORT: intake.RECORD_REGULATORY_REPORT,
-}
+LOGIC: dict[Decision, Logic[Any]] = {spec.decision: spec.logic for spec in SPECS}
 
 
 def allowed_decisions(state: ComplaintState, now: datetime) -> list[Decision]:

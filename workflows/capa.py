@@ -29,7 +29,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.complaint_state import ActionStatus, CapaAction
 
-from workflows.retries import AUDIT_ACTIVITY_TIMEOUT, AUDIT_RETRY, SYSTEM_ACTOR, run_activity
+from workflows.retries import (
+    AUDIT_ACTIVITY_TIMEOUT,
+    AUDIT_RETRY,
+    LOCAL_ACTIVITIES,
+    SYSTEM_ACTOR,
+    run_activity,
+)
 from workflows.waiting import change_or_due
 
 # The complaint's signal that receives `CapaActionOverdue` (a name: no import cycle).
@@ -45,9 +51,11 @@ class CapaActionWorkflow:
         self._request = request
         self._action = request.action.model_copy(deep=True)
         self._version = 0
+        self._local_activities = False
 
     @workflow.run
     async def run(self, request: CapaActionInput) -> CapaAction:
+        self._local_activities = workflow.patched(LOCAL_ACTIVITIES)  # once, at the start
         self._show()
         while self._action.status is not ActionStatus.DONE:
             # escalated once for this due date: wait for news only
@@ -113,6 +121,7 @@ class CapaActionWorkflow:
             ),
             start_to_close=AUDIT_ACTIVITY_TIMEOUT,
             retry=AUDIT_RETRY,
+            local=self._local_activities,
         )
         if self._action.status is ActionStatus.DONE or self._action.due_at != due:
             return  # completed or moved while the entry was being written

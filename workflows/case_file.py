@@ -104,6 +104,9 @@ class CaseFile:
         self._outbox: list[ComplaintStatusEvent] = []
         self._search_attributes: dict[str, object] = {}
         self._closing = False
+        # set by the workflow at the start of its run (patches decided once per run)
+        self.bounded_history = False
+        self.local_activities = False
 
     def draft(self) -> ComplaintState:
         """A copy to change; it becomes the state only through `commit`."""
@@ -135,7 +138,7 @@ class CaseFile:
                 audit_seq=audit_seq,
             )
         )
-        if len(candidate.history) > HISTORY_KEPT and workflow.patched(BOUNDED_HISTORY):
+        if self.bounded_history and len(candidate.history) > HISTORY_KEPT:
             del candidate.history[:-HISTORY_KEPT]  # the audit log keeps every entry
         candidate.overdue = deadlines.is_overdue(candidate)
         changed = candidate.status is not previous.status or previous.history == []
@@ -173,6 +176,7 @@ class CaseFile:
             ),
             start_to_close=AUDIT_ACTIVITY_TIMEOUT,
             retry=AUDIT_RETRY,
+            local=self.local_activities,
         )
 
     def show(self, now: datetime) -> None:
@@ -197,6 +201,7 @@ class CaseFile:
                 event,
                 start_to_close=PUBLISH_ACTIVITY_TIMEOUT,
                 retry=PUBLISH_RETRY,
+                local=self.local_activities,
                 summary=f"{event.event_type.value} #{event.sequence}: {event.status.value}",
             )
             self._outbox.pop(0)

@@ -55,10 +55,10 @@ with workflow.unsafe.imports_passed_through():
 from workflows import escalation, facts, receipt, view
 from workflows.capa import OVERDUE_SIGNAL
 from workflows.capa_children import CapaChildren
-from workflows.case_file import CaseFile, decision_entry
+from workflows.case_file import BOUNDED_HISTORY, CaseFile, decision_entry
 from workflows.decision_spec import SPECS, DecisionSpec
 from workflows.refusals import conflict_error, refusal_error
-from workflows.retries import POLICY_ACTIVITY_TIMEOUT
+from workflows.retries import LOCAL_ACTIVITIES, POLICY_ACTIVITY_TIMEOUT
 from workflows.rules import Refused
 from workflows.rules.registry import judge
 from workflows.signature import state_hash
@@ -133,6 +133,7 @@ class ComplaintWorkflow:
             carried.running_actions if carried else None, complaint.complaint_id
         )
         self._ready = False  # receipt (and automatic acknowledgment) recorded
+        self._may_continue_as_new = False
         # update id -> the receipt it got (with the digest of its request), oldest first
         self._applied: dict[str, DecisionReceipt] = {
             r.update_id: r for r in (carried.applied if carried else [])
@@ -143,6 +144,11 @@ class ComplaintWorkflow:
 
     @workflow.run
     async def run(self, start: ComplaintReceived | CarriedOver) -> ComplaintState:
+        # Decided once, at the start of the run: runs started before these changes replay
+        # (and go on) as they were; new runs record the markers in their first task.
+        self._case.local_activities = workflow.patched(LOCAL_ACTIVITIES)
+        self._case.bounded_history = workflow.patched(BOUNDED_HISTORY)
+        self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
         publisher = asyncio.create_task(self._case.publish_in_order())
         if not isinstance(start, CarriedOver):
             self.state.policy = await workflow.execute_local_activity_method(
@@ -172,7 +178,7 @@ class ComplaintWorkflow:
         long = info.get_current_history_length() >= CONTINUE_AFTER_EVENTS
         if not (long or info.is_continue_as_new_suggested()):
             return False
-        return self._capa.may_continue_as_new() and workflow.patched(CONTINUE_AS_NEW)
+        return self._may_continue_as_new and self._capa.may_continue_as_new()
 
     def _carried_over(self) -> CarriedOver:
         return CarriedOver(

@@ -44,10 +44,12 @@ async def run_activity(
     *,
     start_to_close: timedelta,
     retry: RetryPolicy,
+    local: bool,
     summary: str | None = None,
 ) -> R:
-    """Run an activity method with `arg`: locally, except when replaying an older run."""
-    if workflow.patched(LOCAL_ACTIVITIES):
+    """Run an activity method with `arg`, locally when `local` (the run's
+    `workflow.patched(LOCAL_ACTIVITIES)`, decided once at its start)."""
+    if local:
         return await workflow.execute_local_activity_method(
             method,  # type: ignore[arg-type]
             arg,

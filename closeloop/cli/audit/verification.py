@@ -154,6 +154,11 @@ def _read_witnesses(files: tuple[Path, ...]) -> list[SignedCheckpoint]:
                 continue
             try:
                 witnessed.append(SignedCheckpoint.from_json(json.loads(line)))
+            except RecursionError:
+                raise click.BadParameter(
+                    f"{path} line {number} is nested too deeply to be a checkpoint",
+                    param_hint="--witness",
+                ) from None
             except (ValueError, ValidationError) as exc:
                 raise click.BadParameter(
                     f"{path} line {number} is not an audit checkpoint: {exc}",

@@ -500,7 +500,7 @@ def check_completeness(result, manifest, order, size, checkpoints):
 
 
 def _runs(numbers):
-    runs = []
+    runs: list[list[int]] = []
     for number in numbers:
         if runs and runs[-1][1] == number - 1:
             runs[-1][1] = number
@@ -512,7 +512,7 @@ def _runs(numbers):
 def check_witnessed(result, witnessed, checkpoints, keys):
     """Checkpoints the auditor kept: signed by a trusted key and agreeing with the bundle."""
     by_number = {cp["number"]: cp for cp in checkpoints}
-    by_size = {}
+    by_size: dict[int, list[dict]] = {}
     for cp in witnessed:
         name = "witnessed " + label(cp)
         key = keys.get(cp["key_id"])

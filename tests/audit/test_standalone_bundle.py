@@ -102,11 +102,11 @@ EDITS: dict[str, tuple[str, Callable[[list[str]], list[str]], str]] = {
         "entries 16..20 missing from entries.jsonl",
     ),
     "an entry duplicated": (
-        "entries.jsonl", lambda lines: lines[:5] + [lines[4]] + lines[5:],
+        "entries.jsonl", lambda lines: [*lines[:5], lines[4], *lines[5:]],
         "entry 5: exported twice in entries.jsonl",
     ),
     "two entries swapped": (
-        "entries.jsonl", lambda lines: lines[:8] + [lines[9], lines[8]] + lines[10:],
+        "entries.jsonl", lambda lines: [*lines[:8], lines[9], lines[8], *lines[10:]],
         "entry 9: out of order in entries.jsonl (after 10)",
     ),
     "checkpoints emptied": (

@@ -211,6 +211,12 @@ class Checkpointer:
             raise CheckpointRefused(
                 f"entry {seq}: previous-hash link broken; run `closeloop audit verify`"
             )
+        try:
+            not_canonical = canonical.non_canonical_reason(data)
+        except (ValueError, RecursionError):
+            not_canonical = "its data is not JSON"
+        if not_canonical:
+            raise CheckpointRefused(f"entry {seq}: {not_canonical}; run `closeloop audit verify`")
         recomputed = canonical.stored_entry_hash(
             seq, complaint_id, entry_type, actor, recorded_at, occurred_at,
             reason, data, idempotency_key, prev_hash,

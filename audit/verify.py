@@ -20,6 +20,7 @@ between the last checkpoint that still matches and the first that does not.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -223,8 +224,11 @@ class _Checker:
             self._gap(seq)
         fields = (complaint_id, entry_type, actor, recorded_at, occurred_at, reason)
         try:
+            not_canonical = canonical.non_canonical_reason(data)
+            if not_canonical:
+                self._problem(f"entry {seq}: {not_canonical}", seq=seq)
             recomputed = _hash_as(seq, fields, data, idempotency_key, prev_hash)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             self._problem(f"entry {seq}: cannot be encoded canonically ({exc})", seq=seq)
             recomputed = "0" * 64
         if recomputed != stored_hash:
@@ -396,8 +400,10 @@ def _moved_hint(
 def _hash_as(
     seq: int, fields: tuple[str, ...], data: str, idempotency_key: str, prev_hash: str
 ) -> str:
+    """The hash of exactly the stored text (checked canonical before, or reported)."""
     complaint_id, entry_type, actor, recorded_at, occurred_at, reason = fields
-    return canonical.stored_entry_hash(
-        seq, complaint_id, entry_type, actor, recorded_at, occurred_at,
-        reason, data, idempotency_key, prev_hash,
+    encoded = canonical.fast_entry_bytes(
+        seq, complaint_id, entry_type, actor, recorded_at, occurred_at, reason, None,
+        idempotency_key, prev_hash, exact_data_text=data,
     )  # fmt: skip
+    return hashlib.sha256(encoded).hexdigest()

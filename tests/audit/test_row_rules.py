@@ -70,7 +70,7 @@ def test_an_entry_at_any_seq_but_the_next_is_refused(
 def test_a_bogus_checkpoint_row_is_refused(
     signed: AuditLog, key: Ed25519PrivateKey, changes: dict[str, Any]
 ) -> None:
-    with pytest.raises(DBAPIError, match="audit checkpoint refused|UNIQUE|duplicate key"):
+    with pytest.raises(DBAPIError, match=r"audit checkpoint refused|UNIQUE|duplicate key"):
         _insert(signed, "audit_checkpoints", _checkpoint_row(signed, **changes))
     assert len(signed.checkpoints()) == 1
     assert verify(signed, key).ok

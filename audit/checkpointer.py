@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from audit import canonical, merkle
 from audit.checkpoints import SignedCheckpoint
 from audit.publish import CheckpointPublisher, Publication, publish_pending
+from audit.signer_memory import SignerMemory, SignerMemoryError
 from audit.signing import Checkpoint, key_id, sign_checkpoint
 from audit.store import AuditLog
 from audit.tree import MerkleTree
@@ -68,10 +69,12 @@ class Checkpointer:
         key: Ed25519PrivateKey,
         *,
         publisher: CheckpointPublisher | None = None,
+        memory: SignerMemory | None = None,
     ) -> None:
         self.log = audit_log
         self.key = key
         self.publisher = publisher
+        self.memory = memory  # the last checkpoint this signer signed, outside the database
         self.tree = MerkleTree()
         self._head_hash = canonical.GENESIS_HASH
         self._lock = threading.Lock()
@@ -86,6 +89,7 @@ class Checkpointer:
         with self._lock:
             latest = self.log.latest_checkpoint()
             self._catch_up(latest)
+            self._check_memory(latest)
             size = self.tree.size
             made = None
             if size and (latest is None or latest.tree_size < size or force):
@@ -99,6 +103,8 @@ class Checkpointer:
                     checkpoint, sign_checkpoint(self.key, checkpoint), allow_same_size=force
                 )
                 if made is not None:
+                    if self.memory is not None:
+                        self.memory.remember(made)
                     latest = made
                     log.info(
                         "audit checkpoint signed",
@@ -155,6 +161,33 @@ class Checkpointer:
                     "run `closeloop audit verify`"
                 )
 
+    def _check_memory(self, latest: SignedCheckpoint | None) -> None:
+        """Never sign a state inconsistent with the last one this signer signed itself."""
+        if self.memory is None:
+            return
+        try:
+            last = self.memory.last()
+        except SignerMemoryError as exc:
+            raise CheckpointRefused(str(exc)) from None
+        if last is None:
+            return
+        if latest is None or latest.number < last.number:
+            have = f"the database's latest is {latest.label}" if latest else "it has none"
+            raise CheckpointRefused(
+                f"this signer signed {last.label}, but {have}: checkpoints were deleted; "
+                "run `closeloop audit verify`"
+            )
+        if self.tree.size < last.tree_size:
+            raise CheckpointRefused(
+                f"this signer signed {last.label}, but the log has {self.tree.size} entries: "
+                f"entries {self.tree.size + 1}..{last.tree_size} are missing"
+            )
+        if self.tree.root(last.tree_size).hex() != last.root_hash:
+            raise CheckpointRefused(
+                f"the entries no longer give the root this signer signed in {last.label}: "
+                "the log was rewritten; run `closeloop audit verify`"
+            )
+
     def _adopt_signed_prefix(self, latest: SignedCheckpoint) -> None:
         """Trust entries 1..latest.tree_size by their stored hashes iff they give its root."""
         hashes = self.log.entry_hashes(upto=latest.tree_size)
@@ -178,6 +211,12 @@ class Checkpointer:
             raise CheckpointRefused(
                 f"entry {seq}: previous-hash link broken; run `closeloop audit verify`"
             )
+        try:
+            not_canonical = canonical.non_canonical_reason(data)
+        except (ValueError, RecursionError):
+            not_canonical = "its data is not JSON"
+        if not_canonical:
+            raise CheckpointRefused(f"entry {seq}: {not_canonical}; run `closeloop audit verify`")
         recomputed = canonical.stored_entry_hash(
             seq, complaint_id, entry_type, actor, recorded_at, occurred_at,
             reason, data, idempotency_key, prev_hash,

@@ -9,7 +9,9 @@ verifier also checks that checkpoint numbers have no gaps and sizes never shrink
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from audit.canonical import format_time, parse_time
@@ -24,6 +26,7 @@ class SignedCheckpoint:
     number: int
     checkpoint: Checkpoint
     signature: bytes
+    malformed: str | None = None  # a stored row whose fields do not parse: what is wrong
 
     @property
     def tree_size(self) -> int:
@@ -49,7 +52,21 @@ class SignedCheckpoint:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The `audit.checkpoints.v1` document; for a malformed row its fields as stored."""
+        if self.malformed:
+            return {"format": "closeloop-audit-checkpoint/v1", **self.fields()}
         return self.to_event().model_dump(mode="json")
+
+    def fields(self) -> dict[str, Any]:
+        """Every field, unvalidated: what two copies of one checkpoint must agree on."""
+        return {
+            "number": self.number,
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "timestamp": format_time(self.checkpoint.timestamp),
+            "key_id": self.checkpoint.key_id,
+            "signature": self.signature.hex(),
+        }
 
     def to_row(self) -> dict[str, Any]:
         event = self.to_event()
@@ -76,17 +93,38 @@ class SignedCheckpoint:
     @classmethod
     def from_row(cls, row: Any) -> SignedCheckpoint:
         """From a stored row. A tampered row that no longer parses still loads, with its
-        fields as they are, so the verifier can report it instead of crashing."""
+        fields as they are and `malformed` saying what is wrong, so the verifier reports it
+        as a finding instead of crashing."""
+        problems = []
+        try:
+            timestamp = parse_time(row.timestamp)
+        except (TypeError, ValueError):
+            problems.append(f"timestamp {str(row.timestamp)[:40]!r} is not a time")
+            timestamp = datetime(1970, 1, 1, tzinfo=UTC)
+        if not isinstance(row.root_hash, str) or not _HEX64.fullmatch(row.root_hash):
+            problems.append("root hash is not 64 hex digits")
+        if not isinstance(row.signature, str) or not _HEX128.fullmatch(row.signature):
+            problems.append("signature is not 128 hex digits")
+        if not isinstance(row.key_id, str) or not _HEX16.fullmatch(row.key_id):
+            problems.append("key id is not 16 hex digits")
+        if not isinstance(row.tree_size, int) or row.tree_size < 0:
+            problems.append(f"tree size {row.tree_size!r} is not a count")
         return cls(
             number=row.number,
             checkpoint=Checkpoint.model_construct(
                 tree_size=row.tree_size,
                 root_hash=row.root_hash,
-                timestamp=parse_time(row.timestamp),
+                timestamp=timestamp,
                 key_id=row.key_id,
             ),
-            signature=_unhex(row.signature),
+            signature=_unhex(str(row.signature)),
+            malformed="; ".join(problems) or None,
         )
+
+
+_HEX16 = re.compile(r"[0-9a-f]{16}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX128 = re.compile(r"[0-9a-f]{128}")
 
 
 def _unhex(text: str) -> bytes:

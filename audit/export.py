@@ -223,10 +223,13 @@ How to verify (on your own machine; needs Python 3.8+ and `pip install cryptogra
     cd <this folder>
     python verify.py --public-key /path/to/the/public_key.pem/you/were/given
 
-Without --public-key it trusts public_key.pem in this folder; then compare its key id
-(printed by verify.py) with the key id the organisation gave you through another channel.
-Exit status 0 means intact; 1 means something was changed (the first bad entry or
-checkpoint is named); 2 means the bundle could not be read.
+Without --public-key it checks against public_key.pem in this folder, which proves only
+that the bundle agrees with itself (whoever changed it could have replaced the key): it
+then exits 2 unless you pass --internal-consistency-only. Add --witness FILE with
+checkpoints you kept from earlier (an older export's checkpoints.jsonl) to prove this
+bundle extends them. Exit status 0 means intact; 1 means something was changed or left
+out (the first bad entry or checkpoint is named); 2 means the bundle could not be read or
+no trusted key was given.
 
 Files
 -----

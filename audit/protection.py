@@ -58,7 +58,39 @@ def _install_sqlite(connection: Connection) -> list[str]:
                 f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}: {operation} on {table} refused'); END"
             )
             done.append(f"trigger {name}")
+    for name, table, condition, refusal in _ROW_RULES:
+        if name in existing:
+            continue
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE INSERT ON {table} "
+            f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{refusal}'); END"
+        )
+        done.append(f"trigger {name}")
     return done
+
+
+# Rows the append path and the checkpointer never write, refused at the database (issue 11,
+# attack 4): an entry at any seq but the next one, and a checkpoint that is not the next
+# number, shrinks the tree, or covers entries that do not exist. (name, table, SQL condition
+# that refuses, message.) The same conditions guard PostgreSQL below.
+_NEXT_SEQ = "COALESCE((SELECT MAX(seq) FROM audit_entries), 0) + 1"
+_NEXT_NUMBER = "COALESCE((SELECT MAX(number) FROM audit_checkpoints), 0) + 1"
+_LAST_SIZE = "COALESCE((SELECT tree_size FROM audit_checkpoints ORDER BY number DESC LIMIT 1), 0)"
+_ROW_RULES = (
+    (
+        "audit_entries_next_seq_only",
+        "audit_entries",
+        f"NEW.seq <> {_NEXT_SEQ}",
+        "audit entry refused: its seq is not the next one",
+    ),
+    (
+        "audit_checkpoints_next_only",
+        "audit_checkpoints",
+        f"NEW.number <> {_NEXT_NUMBER} OR NEW.tree_size < {_LAST_SIZE} "
+        "OR NEW.tree_size > COALESCE((SELECT MAX(seq) FROM audit_entries), 0)",
+        "audit checkpoint refused: not the next number, a smaller tree, or beyond the log",
+    ),
+)
 
 
 def _install_postgresql(connection: Connection) -> list[str]:
@@ -100,6 +132,28 @@ def _install_postgresql(connection: Connection) -> list[str]:
                 f"CREATE TRIGGER {name} {timing.format(t=table)} EXECUTE FUNCTION {_PG_FUNCTION}()"
             )
             done.append(f"trigger {name}")
+    for name, table, condition, refusal in _ROW_RULES:
+        if f"{table}.{name}" in existing:
+            continue
+        function = f"{name}_check"
+        connection.exec_driver_sql(
+            f"""
+            CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF {condition} THEN
+                    RAISE EXCEPTION '{refusal}';
+                END IF;
+                RETURN NEW;
+            END
+            $$
+            """
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW "
+            f"EXECUTE FUNCTION {function}()"
+        )
+        done.append(f"trigger {name}")
     done += _install_roles(connection)
     return done
 

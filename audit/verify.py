@@ -20,6 +20,7 @@ between the last checkpoint that still matches and the first that does not.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -161,6 +162,8 @@ class _Checker:
     def _check_checkpoint_list(self) -> None:
         previous: SignedCheckpoint | None = None
         for cp in self.stored:
+            if cp.malformed:
+                self._problem(f"{cp.label}: malformed row: {cp.malformed}", number=cp.number)
             if previous is None and cp.number != 1:
                 self._problem(f"checkpoints 1..{cp.number - 1} missing", number=1)
             elif previous is not None and cp.number != previous.number + 1:
@@ -184,7 +187,7 @@ class _Checker:
             own = by_number.get(cp.number)
             if own is None:
                 self._problem(f"{label}: missing from the database", number=cp.number)
-            elif own.to_json() != cp.to_json():
+            elif own.fields() != cp.fields():
                 self._problem(
                     f"{label}: the database's checkpoint {cp.number} differs from it "
                     f"(size {own.tree_size}, root {own.root_hash})",
@@ -221,8 +224,11 @@ class _Checker:
             self._gap(seq)
         fields = (complaint_id, entry_type, actor, recorded_at, occurred_at, reason)
         try:
+            not_canonical = canonical.non_canonical_reason(data)
+            if not_canonical:
+                self._problem(f"entry {seq}: {not_canonical}", seq=seq)
             recomputed = _hash_as(seq, fields, data, idempotency_key, prev_hash)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             self._problem(f"entry {seq}: cannot be encoded canonically ({exc})", seq=seq)
             recomputed = "0" * 64
         if recomputed != stored_hash:
@@ -341,6 +347,8 @@ class _Checker:
     def _check_consistency(self) -> None:
         """Prove each stored checkpoint consistent with the next, from the recomputed tree."""
         for old, new in zip(self.stored, self.stored[1:], strict=False):
+            if old.malformed or new.malformed:
+                continue  # already a finding; its fields cannot take part in a proof
             if old.tree_size == 0 or new.tree_size > self.tree.size:
                 continue
             if new.tree_size < old.tree_size:
@@ -392,8 +400,10 @@ def _moved_hint(
 def _hash_as(
     seq: int, fields: tuple[str, ...], data: str, idempotency_key: str, prev_hash: str
 ) -> str:
+    """The hash of exactly the stored text (checked canonical before, or reported)."""
     complaint_id, entry_type, actor, recorded_at, occurred_at, reason = fields
-    return canonical.stored_entry_hash(
-        seq, complaint_id, entry_type, actor, recorded_at, occurred_at,
-        reason, data, idempotency_key, prev_hash,
+    encoded = canonical.fast_entry_bytes(
+        seq, complaint_id, entry_type, actor, recorded_at, occurred_at, reason, None,
+        idempotency_key, prev_hash, exact_data_text=data,
     )  # fmt: skip
+    return hashlib.sha256(encoded).hexdigest()

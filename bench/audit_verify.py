@@ -98,9 +98,14 @@ def main() -> None:
 
         bundle = Path(folder) / "bundle"
         export_bundle(log, bundle, key.public_key())
+        trusted_key = Path(folder) / "trusted.pem"  # the auditor's own copy, outside the bundle
+        trusted_key.write_bytes((bundle / "public_key.pem").read_bytes())
         started, children = time.perf_counter(), _children_cpu()
         standalone = subprocess.run(
-            [sys.executable, "verify.py", "--quiet"], cwd=bundle, capture_output=True, text=True
+            [sys.executable, "verify.py", "--quiet", "--public-key", str(trusted_key)],
+            cwd=bundle,
+            capture_output=True,
+            text=True,
         )
         standalone_seconds = time.perf_counter() - started
         standalone_cpu = _children_cpu() - children

@@ -15,6 +15,7 @@ import structlog
 from audit import keys
 from audit.checkpointer import Checkpointer, CheckpointPolicy, run_periodic
 from audit.publish import CheckpointPublisher
+from audit.signer_memory import SignerMemory
 from audit.signing import key_id
 from audit.store import AuditLog
 from base.settings import Settings
@@ -32,7 +33,8 @@ def from_settings(audit_log: AuditLog, settings: Settings) -> tuple[Checkpointer
     policy = CheckpointPolicy(
         interval=settings.audit_checkpoint_interval, entries=settings.audit_checkpoint_entries
     )
-    return Checkpointer(audit_log, key, publisher=publisher), policy
+    memory = SignerMemory.beside_key(settings.home_dir, key_id(key))
+    return Checkpointer(audit_log, key, publisher=publisher, memory=memory), policy
 
 
 async def run_for_worker(audit_log: AuditLog, settings: Settings, stop: asyncio.Event) -> None:

@@ -4,12 +4,15 @@
 
 Run it inside the bundle (or pass the bundle's folder):
 
-    python verify.py                      # uses the bundle's public_key.pem
-    python verify.py --public-key FILE    # better: the public key you obtained yourself
+    python verify.py --public-key FILE    # the public key you obtained yourself
+    python verify.py --witness OLD.jsonl  # and checkpoints you kept from earlier
+    python verify.py --internal-consistency-only   # the bundle's own key: proves less
     python verify.py --json               # machine-readable result
 
 Exit status: 0 the bundle is intact, 1 something was changed (the first bad entry or
-checkpoint is named), 2 the bundle cannot be read or the arguments are wrong.
+checkpoint is named), 2 the bundle cannot be read, the arguments are wrong, or no trusted
+key was given (without --public-key the bundle's own key proves only that the bundle
+agrees with itself: exit 0 for that only with --internal-consistency-only).
 
 Needs Python 3.8 or newer and the `cryptography` package (for Ed25519); nothing else. It
 does not import Closeloop: every rule is re-implemented here from the published format, so
@@ -29,7 +32,11 @@ What it checks, from the first entry:
    checkpoints has a valid consistency proof (proofs/consistency.jsonl), and every
    exported entry has a valid inclusion proof against the latest checkpoint
    (proofs/inclusion.jsonl, when the bundle has it).
-5. Nothing was cut off: the log reaches the latest checkpoint's tree size.
+5. Nothing was cut off: the log reaches the latest checkpoint's tree size, and the size
+   of every checkpoint given with --witness (whose roots must match as well).
+6. The bundle holds what manifest.json says: as many checkpoints, chain entries and
+   entries; an unfiltered export holds every entry, once and in order; a filtered one
+   states its filter and proves each entry it holds by inclusion.
 """
 
 from __future__ import annotations
@@ -326,6 +333,8 @@ def read_jsonl(path, required=True):
                 continue
             try:
                 items.append(json.loads(line))
+            except RecursionError:
+                raise UsageError(f"{path} line {number} is nested too deeply") from None
             except ValueError as exc:
                 raise UsageError(f"{path} line {number} is not JSON: {exc}") from None
     return items
@@ -341,6 +350,8 @@ def read_entries(path):
                 continue
             try:
                 entries.append(read_entry(line))
+            except RecursionError:
+                raise UsageError(f"{path} line {number} is nested too deeply") from None
             except ValueError as exc:
                 raise UsageError(f"{path} line {number} is not JSON: {exc}") from None
     return entries
@@ -375,6 +386,7 @@ class Result:
         self.inclusion_proofs = 0
         self.root_hash = hashlib.sha256(b"").hexdigest()
         self.latest = None
+        self.filters = {}
 
     def problem(self, message, seq=None, checkpoint=None):
         self.problems.append((seq, checkpoint, message))
@@ -422,8 +434,116 @@ def check_checkpoints(result, checkpoints, keys):
         previous = cp
 
 
-def check_bundle(bundle, keys, progress=None):
+def read_manifest(path):
+    """manifest.json: what the bundle claims to hold, which the checks below hold it to."""
+    if not os.path.exists(path):
+        raise UsageError(f"{path} is missing: is this an audit export bundle?")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"{path} is not JSON: {exc}") from None
+    needed = ("entries", "log_size", "checkpoints", "filters")
+    if not isinstance(manifest, dict) or any(name not in manifest for name in needed):
+        raise UsageError(f"{path} is not an audit bundle manifest (needs {', '.join(needed)})")
+    if not isinstance(manifest["filters"], dict):
+        raise UsageError(f"{path}: filters is not an object")
+    return manifest
+
+
+def is_filtered(manifest):
+    return any(value not in (None, "") for value in manifest["filters"].values())
+
+
+def check_manifest(result, manifest, checkpoints, chain, order):
+    """The files hold what the manifest says: nothing removed, added or swapped."""
+    if manifest["checkpoints"] != len(checkpoints):
+        result.problem(
+            f"checkpoints.jsonl holds {len(checkpoints)} checkpoints but the manifest says "
+            f"{manifest['checkpoints']}: checkpoints were removed or added"
+        )
+    latest = manifest.get("latest_checkpoint")
+    if (checkpoints and latest != checkpoints[-1]) or (latest and not checkpoints):
+        result.problem("the manifest's latest checkpoint is not the last in checkpoints.jsonl")
+    if manifest["log_size"] != len(chain):
+        result.problem(
+            f"chain.txt holds {len(chain)} entries but the manifest says {manifest['log_size']}"
+        )
+    if manifest["entries"] != len(order):
+        result.problem(
+            f"entries.jsonl holds {len(order)} entries but the manifest says {manifest['entries']}"
+        )
+
+
+def check_completeness(result, manifest, order, size, checkpoints):
+    """Missing, extra, duplicated or reordered entries fail, naming the seq.
+
+    An unfiltered export holds every entry up to the end of its chain; a filtered one
+    holds what its filter selected, each proven by inclusion (`_check_inclusion`).
+    """
+    seen, previous = set(), 0
+    for seq in order:
+        if seq in seen:
+            result.problem(f"entry {seq}: exported twice in entries.jsonl", seq)
+        elif seq < previous:
+            result.problem(f"entry {seq}: out of order in entries.jsonl (after {previous})", seq)
+        seen.add(seq)
+        previous = max(previous, seq)
+    if is_filtered(manifest):
+        return
+    missing = sorted(set(range(1, size + 1)) - seen)
+    for first, last in _runs(missing):
+        span = f"entry {first}" if first == last else f"entries {first}..{last}"
+        result.problem(
+            f"{span} missing from entries.jsonl: an unfiltered export holds every entry", first
+        )
+
+
+def _runs(numbers):
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return [tuple(run) for run in runs]
+
+
+def check_witnessed(result, witnessed, checkpoints, keys):
+    """Checkpoints the auditor kept: signed by a trusted key and agreeing with the bundle."""
+    by_number = {cp["number"]: cp for cp in checkpoints}
+    by_size: dict[int, list[dict]] = {}
+    for cp in witnessed:
+        name = "witnessed " + label(cp)
+        key = keys.get(cp["key_id"])
+        if key is None or not signature_valid(key, cp):
+            result.problem(f"{name}: not validly signed by a trusted key", None, cp["number"])
+            continue
+        own = by_number.get(cp["number"])
+        if own is not None and own != cp:
+            result.problem(
+                f"{name}: the bundle's checkpoint {cp['number']} differs from it",
+                None,
+                cp["number"],
+            )
+        by_size.setdefault(cp["tree_size"], []).append(cp)
+    return by_size
+
+
+def read_witnesses(paths):
+    witnessed = []
+    for path in paths:
+        items = read_jsonl(path)
+        for number, cp in enumerate(items, start=1):
+            if not isinstance(cp, dict) or not _is_checkpoint(cp):
+                raise UsageError(f"{path} line {number} is not a checkpoint")
+        witnessed.extend(items)
+    return witnessed
+
+
+def check_bundle(bundle, keys, progress=None, witnessed=()):
     result = Result()
+    manifest = read_manifest(os.path.join(bundle, "manifest.json"))
     checkpoints = read_jsonl(os.path.join(bundle, "checkpoints.jsonl"))
     for number, cp in enumerate(checkpoints, start=1):
         if not isinstance(cp, dict) or not _is_checkpoint(cp):
@@ -431,19 +551,32 @@ def check_bundle(bundle, keys, progress=None):
     chain = read_chain(os.path.join(bundle, "chain.txt"))
     exported = {}
     simple = set()
+    order = []  # seqs in the order entries.jsonl lists them
     for entry, fast in read_entries(os.path.join(bundle, "entries.jsonl")):
         if not isinstance(entry, dict) or any(f not in entry for f in HASHED_FIELDS):
             raise UsageError("entries.jsonl has a line that is not an audit entry")
+        if type(entry["seq"]) is not int:
+            raise UsageError("entries.jsonl has an entry whose seq is not a number")
+        order.append(entry["seq"])
+        if entry["seq"] in exported:
+            continue  # reported by check_completeness; the first copy is the one checked
         exported[entry["seq"]] = entry
         if fast:
             simple.add(entry["seq"])
     inclusion = read_jsonl(os.path.join(bundle, "proofs", "inclusion.jsonl"), required=False)
     consistency = read_jsonl(os.path.join(bundle, "proofs", "consistency.jsonl"), required=False)
+    if is_filtered(manifest) and inclusion is None and checkpoints and exported:
+        result.problem(
+            "proofs/inclusion.jsonl is missing: a filtered export proves each entry by inclusion"
+        )
 
     result.checkpoints = len(checkpoints)
     result.latest = checkpoints[-1] if checkpoints else None
     result.exported = len(exported)
     check_checkpoints(result, checkpoints, keys)
+    check_manifest(result, manifest, checkpoints, chain, order)
+    result.filters = {k: v for k, v in manifest["filters"].items() if v not in (None, "")}
+    witnessed_by_size = check_witnessed(result, witnessed, checkpoints, keys)
     by_size: dict[int, list[dict]] = {}
     for cp in checkpoints:
         by_size.setdefault(cp["tree_size"], []).append(cp)
@@ -512,6 +645,14 @@ def check_bundle(bundle, keys, progress=None):
                 tree.append(hashlib.sha256(leaf_hex.encode("utf-8", "replace")).digest())
             for cp in by_size.get(tree.size, ()):
                 _check_root(result, tree, cp, checkpoints, matched)
+            for cp in witnessed_by_size.get(tree.size, ()):
+                if tree.root().hex() != cp["root_hash"]:
+                    result.problem(
+                        f"witnessed {label(cp)}: root mismatch: the bundle's entries 1.."
+                        f"{cp['tree_size']} are not those the witness saw signed",
+                        None,
+                        cp["number"],
+                    )
         if progress and done % 50000 == 0:
             progress(done, len(chain))
 
@@ -521,10 +662,12 @@ def check_bundle(bundle, keys, progress=None):
 
     size = expected - 1
     result.root_hash = tree.root().hex()
-    longest = max(checkpoints, key=lambda cp: cp["tree_size"], default=None)
+    check_completeness(result, manifest, order, size, checkpoints)
+    longest = max([*checkpoints, *witnessed], key=lambda cp: cp["tree_size"], default=None)
     if longest is not None and longest["tree_size"] > size:
+        named = ("witnessed " if longest in witnessed else "") + label(longest)
         result.problem(
-            f"entries {size + 1}..{longest['tree_size']} missing: {label(longest)} signed "
+            f"entries {size + 1}..{longest['tree_size']} missing: {named} signed "
             f"{longest['tree_size']} entries but the log ends at entry {size} (tail truncated)",
             size + 1,
         )  # fmt: skip
@@ -710,24 +853,49 @@ def main(argv=None):
         help="a trusted Ed25519 public key (PEM); repeat for rotated keys. "
         "Default: the bundle's public_key.pem",
     )  # fmt: skip
+    parser.add_argument(
+        "--witness", action="append", default=[], metavar="JSONL",
+        help="checkpoints you kept (JSON lines, e.g. checkpoints.jsonl of an earlier export "
+        "or consumed from audit.checkpoints.v1); the bundle must agree with them and reach them",
+    )  # fmt: skip
+    parser.add_argument(
+        "--internal-consistency-only", action="store_true",
+        help="accept the bundle's own public_key.pem: proves only that the bundle agrees with "
+        "itself, not that Closeloop signed it (anyone who changed it could replace the key)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
+    trusted = bool(args.public_key)
     try:
         key_files = args.public_key or [os.path.join(args.bundle, "public_key.pem")]
         keys = dict(load_public_key(path) for path in key_files)
+        witnessed = read_witnesses(args.witness)
 
         def progress(done, total):
             if not args.quiet:
                 sys.stderr.write(f"verified {done} of {total} entries\n")
 
-        result = check_bundle(args.bundle, keys, progress)
+        result = check_bundle(args.bundle, keys, progress, witnessed)
     except UsageError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    except UnicodeDecodeError as exc:
+        sys.stderr.write(f"error: the bundle holds a file that is not UTF-8 text: {exc}\n")
+        return EXIT_USAGE
+    except (RecursionError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # Anything the checks above did not foresee is still a finding, never a traceback.
+        result = Result()
+        result.problem(f"the bundle is malformed: {type(exc).__name__}: {exc}")
+    if not trusted:
+        result.warnings.append(
+            "no --public-key given: checked against the bundle's own public_key.pem, which "
+            "proves only that the bundle is internally consistent, not that Closeloop signed "
+            "it; pass --public-key FILE with the key you obtained yourself"
+        )
     first = result.first()
     if args.json:
         document = {
@@ -739,6 +907,8 @@ def main(argv=None):
             "inclusion_proofs": result.inclusion_proofs,
             "root_hash": result.root_hash,
             "trusted_keys": sorted(keys),
+            "trusted_key_given": trusted,
+            "filters": result.filters,
             "first_bad_seq": first[0] if first else None,
             "problems": [{"seq": s, "checkpoint": c, "message": m} for s, c, m in result.problems],
             "warnings": result.warnings,
@@ -754,6 +924,12 @@ def main(argv=None):
         print(
             f"trusted key id: {', '.join(sorted(keys))} (compare it with the key id you were given)"
         )
+        if result.filters:
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(result.filters.items()))
+            print(
+                f"filtered export ({shown}): {result.exported} entries shown in full, each "
+                "proven by inclusion; the others only by their hashes in chain.txt"
+            )
         for warning in result.warnings:
             print("warning: " + warning)
         if result.problems:
@@ -761,7 +937,15 @@ def main(argv=None):
             for _, _, message in result.problems:
                 print("  " + message)
         print(summary(result))
-    return EXIT_OK if first is None else EXIT_TAMPERED
+    if first is not None:
+        return EXIT_TAMPERED
+    if not trusted and not args.internal_consistency_only:
+        sys.stderr.write(
+            "not verified: without --public-key only internal consistency is proven "
+            "(pass --internal-consistency-only to accept that)\n"
+        )
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 if __name__ == "__main__":

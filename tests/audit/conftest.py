@@ -121,9 +121,14 @@ def load_standalone() -> ModuleType:
 
 
 def run_standalone(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The bundle's own verify.py, run as an auditor would: a separate Python process."""
+    """The bundle's own verify.py, run as an auditor would: a separate Python process.
+
+    Without --public-key it is run with --internal-consistency-only (these tests are about
+    the checks, not about where the key came from; `test_standalone_trust.py` is).
+    """
+    trust = [] if "--public-key" in args else ["--internal-consistency-only"]
     return subprocess.run(
-        [sys.executable, "verify.py", "--quiet", *args],
+        [sys.executable, "verify.py", "--quiet", *trust, *args],
         cwd=bundle,
         capture_output=True,
         text=True,

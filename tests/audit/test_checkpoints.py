@@ -170,6 +170,21 @@ def test_the_key_is_created_on_first_use_under_closeloop_home(tmp_path: Path) ->
     assert (policy.interval, policy.entries) == (60.0, 1000)  # the documented defaults
 
 
+def test_the_workers_checkpointer_remembers_what_it_signed_beside_its_key(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    log = AuditLog.from_url(settings.resolved_database_url)
+    append_many(log, 3)
+    checkpointer, _ = from_settings(log, settings)
+    made = checkpointer.checkpoint().checkpoint
+    assert checkpointer.memory is not None and made is not None
+    assert checkpointer.memory.path == (
+        tmp_path / "keys" / f"audit-signer-{key_id(checkpointer.key)}.json"
+    )
+    assert checkpointer.memory.last() == made
+
+
 def test_the_key_can_come_from_configuration_as_pem_or_path(
     tmp_path: Path, key: Ed25519PrivateKey
 ) -> None:

@@ -183,7 +183,9 @@ def test_verify_checks_the_log_against_checkpoints_a_witness_kept(
     with bypassing_triggers(log) as connection:  # the tail and its checkpoint disappear
         connection.execute(text("DELETE FROM audit_entries WHERE seq > 12"))
         connection.execute(text("DELETE FROM audit_checkpoints"))
-    assert CliRunner().invoke(main, ["audit", "verify"]).exit_code == 0  # looks fine alone
+    # On the signer's machine its own memory of checkpoint 1 catches it (issue 11, attack 2);
+    # elsewhere the database alone looks fine, and the witness's copy is what catches it.
+    assert CliRunner().invoke(main, ["audit", "verify"]).exit_code == 1
 
     witness = str(tmp_path / "earlier" / "checkpoints.jsonl")
     result = CliRunner().invoke(main, ["audit", "verify", "--witness", witness])

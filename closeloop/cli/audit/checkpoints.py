@@ -14,6 +14,7 @@ import click
 from audit.checkpointer import Checkpointer, CheckpointRefused
 from audit.database import make_engine
 from audit.publish import CheckpointPublisher
+from audit.signer_memory import SignerMemory
 from audit.signing import key_id, public_key_pem
 from audit.store import AuditLog
 from base.settings import load_settings
@@ -43,7 +44,8 @@ def checkpoint_command(force: bool, no_publish: bool) -> None:
         publisher = CheckpointPublisher(settings.kafka_bootstrap)
     log = AuditLog.from_url(settings.resolved_database_url)
     try:
-        result = Checkpointer(log, key, publisher=publisher).checkpoint(force=force)
+        memory = SignerMemory.beside_key(settings.home_dir, key_id(key))
+        result = Checkpointer(log, key, publisher=publisher, memory=memory).checkpoint(force=force)
     except CheckpointRefused as exc:
         click.echo(f"error: not signing: {exc}", err=True)
         sys.exit(ExitStatus.REFUSED)

@@ -41,9 +41,10 @@ def export_command(out: Path, public_key_file: Path | None, **filters: Any) -> N
     The bundle holds the selected entries (JSON lines and CSV), every signed checkpoint,
     the chain of all entry hashes, consistency and inclusion proofs, the public key, and
     verify.py: a one-file verifier (Python standard library + cryptography) the auditor
-    runs on their own machine: `cd DIR && python verify.py`. It exits 0 only when the
-    bundle is intact. Filters select entries; the bundle always proves them against the
-    whole signed log.
+    runs on their own machine: `cd DIR && python verify.py --public-key KEY.pem` (the
+    key from `closeloop audit public-key`, handed over apart from the bundle). It exits 0
+    only when the bundle is intact. Filters select entries; the bundle always proves them
+    against the whole signed log, and states its filter.
     """
     _check_out(out)
     settings = load_settings()
@@ -70,7 +71,10 @@ def export_command(out: Path, public_key_file: Path | None, **filters: Any) -> N
         f"(checkpoints: {result.checkpoints}, latest: {latest}; "
         f"inclusion proofs: {result.inclusion_proofs}; key {key_id(public_key)})"
     )
-    click.echo(f"verify it with: cd {result.out} && python verify.py")
+    click.echo(
+        f"verify it with: cd {result.out} && python verify.py --public-key KEY.pem "
+        "(hand the key over apart from the bundle: `closeloop audit public-key`)"
+    )
 
 
 def _public_key(settings: Settings, files: list[Path]) -> Any:

@@ -19,10 +19,11 @@ from pydantic import ValidationError
 
 from audit import keys
 from audit.checkpoints import SignedCheckpoint
+from audit.signer_memory import SignerMemory, SignerMemoryError
 from audit.signing import key_id
 from audit.verify import Report, verify_log
 from base.settings import Settings, load_settings
-from closeloop.cli.audit.common import configured_key, open_log
+from closeloop.cli.audit.common import CannotCheck, configured_key, open_log
 from closeloop.cli.exit_status import ExitStatus
 
 _SHOWN_PROBLEMS = 20
@@ -63,6 +64,8 @@ def verify_command(
     log = open_log(settings)
     public_keys = _trusted_keys(settings, public_key_files)
     witnessed = _read_witnesses(witness_files)
+    remembered = _signer_memories(settings, public_keys)
+    witnessed += remembered
     if not public_keys and (log.latest_checkpoint() is not None or witnessed):
         click.echo(
             "error: no public key to check the checkpoint signatures with: pass --public-key "
@@ -76,6 +79,8 @@ def verify_command(
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
+        for cp in remembered:
+            click.echo(f"also checked against this signer's memory of its last {cp.label}")
         _print_report(report, public_keys)
     sys.exit(ExitStatus.OK if report.ok else ExitStatus.REFUSED)
 
@@ -125,6 +130,22 @@ def _trusted_keys(settings: Settings, files: tuple[Path, ...]) -> list[Ed25519Pu
     return [private.public_key()] if private else []
 
 
+def _signer_memories(
+    settings: Settings, public_keys: list[Ed25519PublicKey]
+) -> list[SignedCheckpoint]:
+    """What the local signer remembers signing (outside the database), per trusted key."""
+    remembered = []
+    for public_key in public_keys:
+        memory = SignerMemory.beside_key(settings.home_dir, key_id(public_key))
+        try:
+            last = memory.last()
+        except SignerMemoryError as exc:
+            raise CannotCheck(str(exc)) from None
+        if last is not None:
+            remembered.append(last)
+    return remembered
+
+
 def _read_witnesses(files: tuple[Path, ...]) -> list[SignedCheckpoint]:
     witnessed = []
     for path in files:
@@ -133,6 +154,11 @@ def _read_witnesses(files: tuple[Path, ...]) -> list[SignedCheckpoint]:
                 continue
             try:
                 witnessed.append(SignedCheckpoint.from_json(json.loads(line)))
+            except RecursionError:
+                raise click.BadParameter(
+                    f"{path} line {number} is nested too deeply to be a checkpoint",
+                    param_hint="--witness",
+                ) from None
             except (ValueError, ValidationError) as exc:
                 raise click.BadParameter(
                     f"{path} line {number} is not an audit checkpoint: {exc}",

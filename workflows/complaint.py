@@ -60,10 +60,10 @@ from workflows.capa import OVERDUE_SIGNAL
 from workflows.capa_children import CapaChildren
 from workflows.case_file import BOUNDED_HISTORY, CaseFile, decision_entry
 from workflows.decision_spec import SPECS, DecisionSpec
+from workflows.judgment import judge
 from workflows.refusals import conflict_error, refusal_error
 from workflows.retries import LOCAL_ACTIVITIES, POLICY_ACTIVITY_TIMEOUT
 from workflows.rules import Refused
-from workflows.rules.registry import judge
 from workflows.signature import state_hash
 
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 means, what the audit log calls it, its rules, and what happens after it.
 
 Everything else is derived from `SPECS`: the lifecycle table (`workflows.lifecycle.RULES`),
-the rule logic (`workflows.rules.registry.LOGIC`) and the workflow's Update handlers with
+the rule logic (`workflows.judgment.LOGIC`) and the workflow's Update handlers with
 their validators (`workflows.complaint.decision_updates`). Adding a decision means a value in
 `schemas.decisions.Decision`, its input model, one `DecisionSpec` here and its `Logic`.
 """

@@ -10,8 +10,8 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import deadlines
 from workflows.case_file import CaseFile, Entry
+from workflows.judgment import LOGIC
 from workflows.retries import SYSTEM_ACTOR
-from workflows.rules.registry import LOGIC
 
 
 async def receive(case: CaseFile) -> None:

@@ -15,8 +15,8 @@ from schemas.complaint_state import ComplaintState
 from schemas.decisions import Decision
 from schemas.markers import decision_ref, field_ref
 from schemas.outcomes import CONFLICT, REFUSED, DecisionReceipt, Refusal, RefusalCode
+from workflows.judgment import allowed_decisions
 from workflows.rules import Refused
-from workflows.rules.registry import allowed_decisions
 
 
 def refusal_error(

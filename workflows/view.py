@@ -20,7 +20,7 @@ from schemas.status_event import (
     status_event_id,
 )
 from workflows import deadlines
-from workflows.rules.registry import allowed_decisions
+from workflows.judgment import allowed_decisions
 from workflows.signature import state_hash
 
 

@@ -14,10 +14,11 @@ Test fixtures start real servers on free ports with the same functions the launc
     broker.stop(); temporal.stop()
 """
 
-from closeloop.stack.launcher import Stack, start_stack, up
+from closeloop.stack.launcher import start_stack, up
 from closeloop.stack.layout import PARTS, StackLayout
 from closeloop.stack.processes import ManagedProcess, free_port, port_free, spawn
 from closeloop.stack.readiness import StackError
+from closeloop.stack.running import Stack
 from closeloop.stack.services import (
     broker_healthy,
     broker_topics,

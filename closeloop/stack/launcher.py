@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from base.settings import Settings
@@ -21,7 +20,6 @@ from closeloop.stack.follow import LogFollower
 from closeloop.stack.layout import LAUNCHER, PARTS, StackLayout
 from closeloop.stack.output import LauncherOutput
 from closeloop.stack.processes import (
-    STOP_TIMEOUT,
     ManagedProcess,
     port_free,
     process_start_time,
@@ -30,6 +28,7 @@ from closeloop.stack.processes import (
     write_pidfile,
 )
 from closeloop.stack.readiness import StackError
+from closeloop.stack.running import Stack
 from closeloop.stack.services import (
     broker_listen,
     create_topics,
@@ -49,16 +48,6 @@ Echo = Callable[[str], None]
 # The worker and stream processor must survive this long to count as started: import
 # errors, bad settings and refused connections all show within it.
 SETTLE_SECONDS = 3.0
-
-
-@dataclass
-class Stack:
-    settings: Settings
-    layout: StackLayout
-    parts: list[ManagedProcess]
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        stop_parts(self.parts, timeout)
 
 
 def child_env(settings: Settings) -> dict[str, str]:

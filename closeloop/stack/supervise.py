@@ -15,17 +15,15 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from closeloop.stack.follow import LogFollower
 from closeloop.stack.layout import StackLayout
 from closeloop.stack.processes import ManagedProcess, spawn
 from closeloop.stack.readiness import StackError
+from closeloop.stack.running import Stack
 from closeloop.stack.services import create_topics, start_broker, wait_for_broker
 from closeloop.stack.signals import StackInterrupted
-
-if TYPE_CHECKING:
-    from closeloop.stack.launcher import Stack
 
 Echo = Callable[[str], None]
 Check = Callable[[], None]

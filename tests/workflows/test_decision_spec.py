@@ -13,7 +13,7 @@ from schemas.outcomes import DecisionReceipt
 from workflows import lifecycle
 from workflows.complaint import ComplaintWorkflow
 from workflows.decision_spec import SPEC, SPECS
-from workflows.rules.registry import LOGIC
+from workflows.judgment import LOGIC
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 

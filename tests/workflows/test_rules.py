@@ -30,8 +30,8 @@ from schemas.decisions import (
 from schemas.events import Channel, ComplaintReceived, Customer, Product
 from workflows import deadlines, lifecycle
 from workflows.complaint import ComplaintWorkflow
+from workflows.judgment import LOGIC, allowed_decisions, judge
 from workflows.rules import Refused
-from workflows.rules.registry import LOGIC, allowed_decisions, judge
 from workflows.signature import state_hash
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
-from closeloop.cli.kpi.errors import Unreachable, UsageProblem
+from closeloop.cli.kpi.computing import compute, problems
+from closeloop.cli.kpi.errors import UsageProblem
 
 DIMENSIONS = ("product", "category", "channel", "severity", "source", "month", "quarter")
 
@@ -58,45 +57,6 @@ def _range_options(command: Any) -> Any:
     ):
         command = option(command)
     return command
-
-
-@contextlib.contextmanager
-def _problems() -> Iterator[None]:
-    """Bad input and unreachable databases as one clear line, never a traceback."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from kpi.periods import KpiInputError
-
-    try:
-        yield
-    except KpiInputError as exc:
-        raise UsageProblem(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise Unreachable(f"cannot read the audit log: {exc.__class__.__name__}: {exc}") from None
-
-
-def compute(bundle: Path | None, retention_days: int, **options: Any) -> Any:
-    from kpi import service
-
-    with _problems():
-        if bundle is not None:
-            ledger, checkpoint = service.from_bundle(bundle)
-        else:
-            from base.settings import load_settings
-            from closeloop.cli.audit.common import open_log
-
-            settings = load_settings()
-            try:
-                log = open_log(settings)
-            except click.ClickException as exc:  # no log there: nothing to read (status 2)
-                raise UsageProblem(exc.message) from None
-            try:
-                ledger, checkpoint = service.from_log(
-                    log, settings.home_dir, label=settings.resolved_database_url
-                )
-            finally:
-                log.dispose()
-        return service.show(ledger, checkpoint, retention_days=retention_days, **options)
 
 
 @click.command()
@@ -160,7 +120,7 @@ def explain(
         wanted[dimension] = value
     by_all = list(dict.fromkeys([*by, *wanted]))
     result = compute(bundle, retention_days, start=start, end=end, by=by_all, evidence=True)
-    with _problems():
+    with problems():
         explained = service.explain(result, name, wanted)
     click.echo(json.dumps({"as_of": result.as_of.to_json()}))
     for found in explained:
@@ -178,7 +138,7 @@ def report(period: str, out: Path, pdf: bool, bundle: Path | None, retention_day
     """The management-review pack: one self-contained HTML file (and a PDF with --pdf)."""
     from closeloop.cli.kpi import pack
 
-    with _problems():
+    with problems():
         written = pack.write(period, out, pdf=pdf, bundle=bundle, retention_days=retention_days)
     for path in written:
         click.echo(str(path))

@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 
 from closeloop.cli.kpi import svg
-from closeloop.cli.kpi.commands import compute
+from closeloop.cli.kpi.computing import compute
 from kpi.figures import BY_NAME
 from kpi.periods import parse_period
 from kpi.service import Result

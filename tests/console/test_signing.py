@@ -210,6 +210,7 @@ async def test_an_auditor_downloads_an_export_that_its_own_verify_py_accepts(con
 
     from audit import keys
     from audit.checkpointer import Checkpointer
+    from audit.signing import public_key_pem
 
     complaint_id = await console.start()
     await console.wait_for(complaint_id, lambda s: s.status == "acknowledged")
@@ -223,9 +224,12 @@ async def test_an_auditor_downloads_an_export_that_its_own_verify_py_accepts(con
     assert "attachment" in response.headers["content-disposition"]
     bundle = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(response.content)).extractall(bundle)
+    # The auditor checks against the key they were given, not the one inside the bundle.
+    trusted = tmp_path / "closeloop-audit.pem"
+    trusted.write_bytes(public_key_pem(key))
     verified = subprocess.run(
-        [sys.executable, "verify.py", "--quiet"], cwd=bundle, capture_output=True, text=True,
-        timeout=300,
+        [sys.executable, "verify.py", "--quiet", "--public-key", str(trusted)], cwd=bundle,
+        capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert complaint_id in (bundle / "entries.jsonl").read_text()

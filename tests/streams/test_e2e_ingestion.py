@@ -138,7 +138,7 @@ async def test_mixed_batch_has_exactly_the_expected_effects(ingestion_stack: Ing
     assert kinds.count(DeadLetterKind.INVALID) == 8
     [refusal] = [letter for letter in letters if letter.kind is DeadLetterKind.REFUSED]
     assert refusal.event_id == refused["event_id"] and refusal.complaint_id == ids[5]
-    assert "verify is not allowed" in refusal.reason
+    assert "a verification.completed event is not allowed" in refusal.reason
     [missing] = [letter for letter in letters if letter.kind is DeadLetterKind.UNKNOWN_COMPLAINT]
     assert missing.event_id == unknown["event_id"]
     assert f"after waiting {UNKNOWN_COMPLAINT_WAIT_S:g} s" in missing.reason

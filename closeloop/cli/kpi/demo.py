@@ -41,10 +41,10 @@ class Tally:
 @click.option("--seed", type=int, default=7, show_default=True)
 def demo(count: int, csv_path: Path, seed: int) -> None:
     """Fill the local stack (`closeloop up`) with CFPB complaints and their handling."""
-    from closeloop.cli.complaint_client import temporal_command
+    from closeloop.cli.process_exit import run_then_exit
 
     events, disputed = _prepare(count, csv_path, seed)
-    temporal_command(lambda: asyncio.run(_run(events, disputed, seed)))
+    run_then_exit(lambda: asyncio.run(_run(events, disputed, seed)))
 
 
 def _prepare(count: int, csv_path: Path, seed: int) -> tuple[list[Any], dict[str, bool]]:

@@ -16,7 +16,8 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from closeloop.cli.audit import checkpoints, export, proofs, reading, verification
-from closeloop.cli.audit.common import CannotCheck, database_error, redacted
+from closeloop.cli.audit.common import database_error, redacted
+from closeloop.cli.errors import CannotCheck
 from closeloop.cli.exit_status import ExitStatus
 
 

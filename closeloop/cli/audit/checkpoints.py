@@ -18,7 +18,8 @@ from audit.signer_memory import SignerMemory
 from audit.signing import key_id, public_key_pem
 from audit.store import AuditLog
 from base.settings import load_settings
-from closeloop.cli.audit.common import CannotCheck, configured_key
+from closeloop.cli.audit.common import configured_key
+from closeloop.cli.errors import CannotCheck
 from closeloop.cli.exit_status import ExitStatus
 from closeloop.logging import configure_logging
 

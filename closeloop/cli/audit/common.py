@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,21 +24,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from audit import keys
 from audit.store import AuditLog, AuditLogMissing, EntryFilter
 from base.settings import Settings, load_settings
-from closeloop.cli.exit_status import ExitStatus
+from closeloop.cli.errors import CannotCheck, Unreachable
+from closeloop.cli.options import Day, When
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class CannotCheck(click.ClickException):
-    """The input (the log, a file, a key) cannot be read at all: exit 2."""
-
-    exit_code = ExitStatus.USAGE
-
-
-class Unreachable(click.ClickException):
-    """The database server did not answer: exit 3."""
-
-    exit_code = ExitStatus.UNREACHABLE
 
 
 def database_error(exc: SQLAlchemyError, where: str) -> click.ClickException:
@@ -80,42 +69,18 @@ def configured_key(settings: Settings, *, create: bool = False) -> Ed25519Privat
         raise CannotCheck(str(exc)) from None
 
 
-class When(click.ParamType):
-    """An ISO date (`2026-01-31`) or date-time; without an offset it is UTC."""
-
-    name = "DATE[THH:MM[:SS]]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, datetime | date):
-            return value
-        text = str(value).strip()
-        try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO date (2026-01-31) or date-time", param, ctx)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _start_of(value: date | datetime | None, *, end: bool = False) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    # A bare date for --until includes that whole day.
-    day = value + timedelta(days=1) if end else value
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def filter_options(command: F) -> F:
     """--complaint, --since, --until, --actor, --type, --text (all optional, combined)."""
     options = [
         click.option("--complaint", "complaint_id", metavar="ID", help="Only this complaint."),
         click.option(
-            "--since", type=When(), help="Recorded at or after this (UTC unless an offset)."
+            "--since",
+            type=When(Day.START),
+            help="Recorded at or after this (UTC unless an offset; a bare date: its start).",
         ),
         click.option(
             "--until",
-            type=When(),
+            type=When(Day.NEXT),
             help="Recorded before this; a bare date includes that whole day.",
         ),
         click.option("--actor", help="Only entries by this actor (exact)."),
@@ -129,8 +94,8 @@ def filter_options(command: F) -> F:
 
 def make_filter(
     complaint_id: str | None,
-    since: date | datetime | None,
-    until: date | datetime | None,
+    since: datetime | None,
+    until: datetime | None,
     actor: str | None,
     entry_type: str | None,
     text: str | None,
@@ -139,8 +104,8 @@ def make_filter(
         complaint_id=complaint_id,
         entry_type=entry_type,
         actor=actor,
-        since=_start_of(since),
-        until=_start_of(until, end=True),
+        since=since,
+        until=until,
         text=text,
     )
 

@@ -10,7 +10,8 @@ from audit.checkpoints import SignedCheckpoint
 from audit.proofs import ProofUnavailable, consistency_proof, inclusion_proof
 from audit.signing import CheckpointSignatureError, verify_checkpoint_signature
 from base.settings import Settings, load_settings
-from closeloop.cli.audit.common import CannotCheck, configured_key, open_log
+from closeloop.cli.audit.common import configured_key, open_log
+from closeloop.cli.errors import CannotCheck
 
 
 @click.command("proof")

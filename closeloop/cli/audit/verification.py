@@ -23,7 +23,8 @@ from audit.signer_memory import SignerMemory, SignerMemoryError
 from audit.signing import key_id
 from audit.verify import Report, verify_log
 from base.settings import Settings, load_settings
-from closeloop.cli.audit.common import CannotCheck, configured_key, open_log
+from closeloop.cli.audit.common import configured_key, open_log
+from closeloop.cli.errors import CannotCheck
 from closeloop.cli.exit_status import ExitStatus
 
 _SHOWN_PROBLEMS = 20

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import os
 import random
 import resource
 import subprocess
@@ -131,6 +132,7 @@ def main() -> None:
         return
     with scratch_database(args.database_url) as url, tempfile.TemporaryDirectory() as home:
         kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        print(f"load average at start: {_load()} (1, 5, 15 min; the machine is shared)")
         started = time.perf_counter()
         me = [sys.executable, __file__, "--build"]
         subprocess.run([*me, url, "0", str(args.entries)], check=True)
@@ -143,8 +145,13 @@ def main() -> None:
         print(f"repeated after 1,000 new entries: {seconds:.2f} s ({folded:,} entries folded)")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory: {peak:.0f} MB")
+        print(f"load average at end: {_load()}")
         print(f"complaints_received {figures['complaints_received']:.0f} -> "
               f"{again['complaints_received']:.0f}; nps {again['nps']}")  # fmt: skip
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kpi.facts import ComplaintFacts, Facts
@@ -32,7 +34,10 @@ class Group:
     key: GroupKey
     period: Period
     evidence: bool = False
-    value_lists: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # Packed doubles: 8 bytes a value where a list of floats takes 32.
+    value_lists: dict[str, array[float]] = field(
+        default_factory=lambda: defaultdict(lambda: array("d"))
+    )
     key_lists: dict[str, list[str | None]] = field(default_factory=lambda: defaultdict(list))
     series: dict[str, list[Observation]] = field(default_factory=lambda: defaultdict(list))
 
@@ -44,8 +49,20 @@ class Group:
         if self.evidence:
             self.series[name].append(observation)
 
-    def values(self, name: str) -> list[float]:
-        return self.value_lists.get(name, [])
+    def add_all(self, observations: list[Observation]) -> None:
+        """`add` for each, inlined: a million observations make the method call count."""
+        if self.evidence:
+            for observation in observations:
+                self.add(observation)
+            return
+        value_lists, key_lists = self.value_lists, self.key_lists
+        for name, value, _seqs, key in observations:
+            value_lists[name].append(value)
+            if name in KEYED:
+                key_lists[name].append(key)
+
+    def values(self, name: str) -> Sequence[float]:
+        return self.value_lists.get(name, ())
 
     def dedupe_retained(self) -> None:
         """Retention counts customers: the latest closure of each in the group."""
@@ -54,7 +71,7 @@ class Group:
             return
         latest = dict(zip(keys, self.value_lists["retained"], strict=True))
         self.key_lists["retained"] = list(latest)
-        self.value_lists["retained"] = list(latest.values())
+        self.value_lists["retained"] = array("d", latest.values())
         if self.evidence:
             self.series["retained"] = list({o[3]: o for o in self.series["retained"]}.values())
 
@@ -93,8 +110,7 @@ def groups(
             group = found.get(key)
             if group is None:
                 group = found[key] = Group(key, period, evidence)
-            for observation in observations:
-                group.add(observation)
+            group.add_all(observations)
     for group in found.values():
         group.dedupe_retained()
     order = {d: i for i, d in enumerate(by)}

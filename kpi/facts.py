@@ -40,6 +40,22 @@ class ComplaintFacts:
     surveys: list[tuple[int | None, int | None, float, int]] = field(default_factory=list)
     activity: list[Stamp] = field(default_factory=list)
 
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        """Loading kept facts (`kpi.ledger`): the repeated strings are shared as they arrive.
+
+        The file holds them once per complaint; interning each one here, rather than after
+        the whole load, keeps 100,000 complaints' duplicates from being alive at once.
+        """
+        for name, value in zip(_FIELDS, state, strict=True):
+            setattr(self, name, sys.intern(value) if name in _SHARED and value else value)
+
+
+_FIELDS = tuple(ComplaintFacts.__dataclass_fields__)
+_SHARED = frozenset({"product", "channel", "source", "category", "severity"})
+
 
 @dataclass(slots=True)
 class Shipment:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import pickle
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from audit import merkle
 from audit.checkpoints import SignedCheckpoint
 from kpi.facts import Facts, fold
 
-FORMAT = 2
+FORMAT = 3
 
 
 @contextlib.contextmanager
@@ -114,20 +113,8 @@ def load(path: Path) -> Ledger:
         return Ledger()
     if version != FORMAT or not isinstance(ledger, Ledger):
         return Ledger()
-    ledger.folded_now = 0
-    intern_repeated(ledger.facts)
+    ledger.folded_now = 0  # repeated strings are shared again as they load (ComplaintFacts)
     return ledger
-
-
-def intern_repeated(facts: Facts) -> None:
-    """The file holds each string once per complaint (see `save`): share them again."""
-    for c in facts.complaints.values():
-        c.product, c.channel, c.source = _i(c.product), _i(c.channel), _i(c.source)
-        c.category, c.severity = _i(c.category), _i(c.severity)
-
-
-def _i(value: str | None) -> str | None:
-    return sys.intern(value) if value is not None else None
 
 
 def save(path: Path, ledger: Ledger) -> None:

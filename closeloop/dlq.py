@@ -53,6 +53,7 @@ def read_dead_letters(bootstrap: str, *, timeout: float = 10.0) -> list[StoredLe
         enable_auto_commit=False,
         group_id=None,
         request_timeout_ms=max(int(timeout * 1000) + 5000, 30000),
+        bootstrap_timeout_ms=int(timeout * 1000),  # unreachable: say so (exit 3) in 10 s, not 30
     )
     try:
         partitions = [
@@ -169,7 +170,9 @@ def plan_replay(
 
 def republish(bootstrap: str, letters: list[StoredLetter], *, timeout: float = 30.0) -> int:
     """Send each letter's original message back to its topic; wait for every ack."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, bootstrap_timeout_ms=10_000
+    )
     try:
         futures = []
         for item in letters:

@@ -149,7 +149,7 @@ def test_up_detach_status_down(stack: StackEnv) -> None:
         assert (stack.home / "logs" / f"{part}.log").is_file()
 
     second = stack.cli("up", "--detach")
-    assert second.returncode != 0
+    assert second.returncode == 1  # refused: the exit-status table
     assert "already running" in second.stderr
 
     stopped = stack.cli("down")
@@ -159,7 +159,7 @@ def test_up_detach_status_down(stack: StackEnv) -> None:
     assert list((stack.home / "run").glob("*.pid")) == []
 
     after = stack.cli("status")
-    assert after.returncode != 0
+    assert after.returncode == 1  # a part down
     assert "down" in after.stdout
 
     again = stack.cli("down")

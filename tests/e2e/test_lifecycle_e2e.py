@@ -97,7 +97,10 @@ async def test_a_complaint_from_kafka_to_closure_through_the_cli(local_stack, tm
     # An illegal decision is refused with the reason, and exits 1.
     refused = stack.cli("complaint", "close", complaint_id, *MANAGER, "--response", "Sorry")
     assert refused.returncode == 1
-    assert f"complaint {complaint_id} is acknowledged; close is not allowed" in refused.stderr
+    assert (
+        f"complaint {complaint_id} is acknowledged; `closeloop complaint close` is not allowed"
+        in refused.stderr
+    )
 
     shown = decide(stack, "show", complaint_id, "--json")
     reviewed = ComplaintState.model_validate_json(shown).state_hash

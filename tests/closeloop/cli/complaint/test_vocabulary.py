@@ -14,24 +14,10 @@ from closeloop.cli.complaint import vocabulary
 from schemas import decisions as d
 from schemas.markers import decision_ref, field_ref
 from schemas.outcomes import Refusal, RefusalCode
+from workflows.decision_spec import SPECS
 
-INPUTS: dict[d.Decision, type[BaseModel]] = {
-    d.Decision.ACKNOWLEDGE: d.AcknowledgeInput,
-    d.Decision.TRIAGE: d.TriageInput,
-    d.Decision.INVESTIGATE: d.InvestigateInput,
-    d.Decision.DECLINE_INVESTIGATION: d.DeclineInvestigationInput,
-    d.Decision.PLAN_CAPA: d.PlanCapaInput,
-    d.Decision.RECORD_ACTION_PROGRESS: d.ActionProgressInput,
-    d.Decision.COMPLETE_ACTION: d.CompleteActionInput,
-    d.Decision.EXTEND: d.ExtendInput,
-    d.Decision.VERIFY: d.VerifyInput,
-    d.Decision.CLOSE: d.CloseInput,
-    d.Decision.REJECT: d.RejectInput,
-    d.Decision.REOPEN: d.ReopenInput,
-    d.Decision.ADD_INFORMATION: d.AddInformationInput,
-    d.Decision.RECORD_SURVEY: d.RecordSurveyInput,
-    d.Decision.RECORD_REGULATORY_REPORT: d.RegulatoryReportInput,
-}
+# Each decision's input, from the one spec per decision the workflow is built from.
+INPUTS: dict[d.Decision, type[BaseModel]] = {spec.decision: spec.input_type for spec in SPECS}
 # Set by the systems that relay events, never by a person at the CLI.
 RELAY_ONLY = {"event_id", "occurred_at"}
 
@@ -46,6 +32,7 @@ def internal_names_in(text: str) -> set[str]:
 
 
 def test_every_decision_has_a_command():
+    assert set(INPUTS) == set(d.Decision)
     assert set(vocabulary.commands()) == set(d.Decision)
     for decision, command in vocabulary.commands().items():
         assert vocabulary.COMMAND_NAMES[decision] == command.name

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from console.context import ConsoleContext
+from console.pages import HERE, page
 from console.security import CsrfRefused, Forbidden, NotSignedIn, SecurityHeaders
-
-HERE = Path(__file__).parent
-# Jinja2Templates autoescapes .html templates: every value is escaped unless marked safe,
-# and no template marks anything safe.
-templates = Jinja2Templates(directory=HERE / "templates")
-
-
-def page(request: Request, name: str, status_code: int = 200, **values: object) -> Response:
-    return templates.TemplateResponse(request, name, values, status_code=status_code)
 
 
 def route_table(app: FastAPI) -> list[APIRoute]:
@@ -31,7 +20,7 @@ def route_table(app: FastAPI) -> list[APIRoute]:
 
 
 def create_app(ctx: ConsoleContext) -> FastAPI:
-    from console import routes_admin, routes_audit, routes_auth, routes_complaints
+    from console import routes_admin, routes_audit, routes_auth, routes_complaints, routes_kpi
 
     app = FastAPI(title="Closeloop console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
@@ -41,6 +30,7 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
         routes_auth.router,
         routes_complaints.router,
         routes_audit.router,
+        routes_kpi.router,
         routes_admin.router,
     ]
     for router in app.state.routers:

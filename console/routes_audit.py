@@ -20,7 +20,7 @@ from audit.export import export_bundle
 from audit.proofs import ProofUnavailable, inclusion_proof
 from audit.store import EntryFilter, entry_document
 from audit.verify import verify_log
-from console.app import page
+from console.pages import page
 from console.security import Auditing, context
 
 router = APIRouter()

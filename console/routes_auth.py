@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from console.app import page
+from console.pages import page
 from console.security import (
     COOKIE,
     Viewing,

@@ -16,7 +16,6 @@ from starlette.responses import RedirectResponse, Response
 
 from audit.store import EntryFilter
 from base.complaints import DecisionRefusedError, send_decision
-from console.app import page
 from console.complaints import (
     COMPLAINT_ID,
     BadFilter,
@@ -27,6 +26,7 @@ from console.complaints import (
     list_page,
 )
 from console.forms import FORMS, FormErrors, build_input
+from console.pages import page
 from console.security import Deciding, Viewer, Viewing, context
 from identity.roles import Permission
 from identity.users import AuthenticationFailed

@@ -1,7 +1,7 @@
 """Workflow payload types: the state of one complaint as its workflow holds it.
 
-`ComplaintState` is what the `current_state` query and every Update return: what happened,
-who decided, what is due next and by when.
+`ComplaintState` is what the `current_state` query returns: what happened, who decided, what
+is due next and by when (an Update returns a `schemas.outcomes.DecisionReceipt`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import (
     Actor,
     CapaKind,
+    CustomerActivityInput,
     DeadlineStage,
     Decision,
     InvestigationMethod,
@@ -290,3 +291,6 @@ class CarriedOver(BaseModel):
     applied: list[DecisionReceipt] = Field(default_factory=list)
     seen_events: list[str] = Field(default_factory=list)
     running_actions: list[str] = Field(default_factory=list)
+    pending_activity: list[CustomerActivityInput] = Field(
+        default_factory=list, description="signalled while handing over: for the next run"
+    )

@@ -13,8 +13,11 @@ those specs, the rules of each decision live in `workflows/rules/`.
 
 Every decision is written to the audit log before the state moves, exactly once: the
 idempotency key is `{complaint_id}:{update_id}`, and callers relaying an event use the event
-id as the Update id. Continue-as-new is not needed: a complaint's history stays small (tens
-of decisions and timers over weeks), far below Temporal's history limits.
+id as the Update id. Each Update returns a small `DecisionReceipt` (its result is stored in
+history); the full state is the `current_state` query. A long-lived case stays small: the
+state keeps the latest history entries only, and the run continues as new when Temporal
+suggests it or past `CONTINUE_AFTER_EVENTS`, carrying the state, the de-duplication
+memories and its running CAPA children (started with ParentClosePolicy ABANDON).
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ EARLIER_NEEDS_FLAG = "extend-earlier-needs-flag"
 # A long-lived case (90 days open for surveys after closure, chatty upstream systems) hands
 # its state to a fresh run when Temporal suggests it or past this many history events, far
 # below Temporal's warnings (10,240 events, 10 MB).
-CONTINUE_AFTER_EVENTS = 2000
+CONTINUE_AFTER_EVENTS = 1000
 CONTINUE_AS_NEW = "continue-as-new"
 SEEN_EVENTS_KEPT = 1000
 
@@ -134,6 +137,10 @@ class ComplaintWorkflow:
         )
         self._ready = False  # receipt (and automatic acknowledgment) recorded
         self._may_continue_as_new = False
+        # While handing over to the next run, customer activity is carried, not recorded, so
+        # a steady stream of signals cannot keep this run from finishing.
+        self._handing_over = False
+        self._pending_activity: list[CustomerActivityInput] = []
         # update id -> the receipt it got (with the digest of its request), oldest first
         self._applied: dict[str, DecisionReceipt] = {
             r.update_id: r for r in (carried.applied if carried else [])
@@ -161,7 +168,12 @@ class ComplaintWorkflow:
         else:
             self._case.show(workflow.now())  # this run's search attributes and details
         self._ready = True
+        carried_activity = start.pending_activity if isinstance(start, CarriedOver) else []
+        for activity in carried_activity:  # signalled while the previous run handed over
+            async with self._case.lock:
+                await facts.record_customer_activity(self._case, activity)
         go_on = await escalation.keep_deadlines(self._case, self._should_continue_as_new)
+        self._handing_over = go_on
         await workflow.wait_condition(workflow.all_handlers_finished)
         if not go_on:
             await self._capa.finished()
@@ -186,6 +198,7 @@ class ComplaintWorkflow:
             applied=list(self._applied.values()),
             seen_events=list(self._seen_events),
             running_actions=self._capa.still_running(self.state),
+            pending_activity=list(self._pending_activity),
         )
 
     @property
@@ -211,7 +224,13 @@ class ComplaintWorkflow:
             return
         self._seen_events.append(activity.event_id)
         await workflow.wait_condition(lambda: self._ready)
+        if self._handing_over:  # recorded by the next run: lets this one finish now
+            self._pending_activity.append(activity)
+            return
         async with self._case.lock:
+            if self._handing_over:
+                self._pending_activity.append(activity)
+                return
             await facts.record_customer_activity(self._case, activity)
 
     @workflow.signal(name=OVERDUE_SIGNAL)

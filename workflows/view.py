@@ -25,7 +25,7 @@ from workflows.signature import state_hash
 
 
 def snapshot(state: ComplaintState, now: datetime) -> ComplaintState:
-    """A copy with the derived fields filled in: what the query and every Update return."""
+    """A copy with the derived fields filled in: what the query returns."""
     return state.model_copy(
         update={
             "next_due": deadlines.next_due(state),

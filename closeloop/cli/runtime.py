@@ -7,6 +7,7 @@ import asyncio
 import click
 
 from base.settings import load_settings
+from closeloop.cli.errors import Unreachable
 from closeloop.logging import configure_logging
 
 
@@ -15,13 +16,21 @@ def worker() -> None:
     """Run the Temporal worker (complaint workflows and their activities).
 
     Connects to CLOSELOOP_TEMPORAL_ADDRESS, polls CLOSELOOP_TASK_QUEUE and writes the audit
-    log to CLOSELOOP_DATABASE_URL. Runs until SIGINT or SIGTERM.
+    log to CLOSELOOP_DATABASE_URL. Runs until SIGINT or SIGTERM. Exits 3 if Temporal does
+    not answer within a minute of trying.
     """
     from closeloop.worker import run_worker
 
     settings = load_settings()
     configure_logging(settings)
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except RuntimeError as error:  # the SDK's way of saying the connection failed
+        if not str(error).startswith("Failed client connect"):
+            raise
+        raise Unreachable(
+            f"cannot reach Temporal at {settings.temporal_address}: {error}"
+        ) from None
 
 
 @click.command()

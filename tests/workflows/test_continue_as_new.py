@@ -4,7 +4,7 @@ On the Temporal dev server (the time-skipping server does not support continue-a
 suggestions): 2,000 customer-activity signals, half of them while a CAPA action's child
 workflow runs and half on the closed case, are each recorded exactly once, the child
 outlives the run that started it and still takes its completion, and no run comes near
-Temporal's warning limits (the runs hand over at the workflow's own bound of 2,000 events).
+Temporal's warning limits (the runs hand over at the workflow's own bound of 1,000 events).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from audit.store import AuditLog
+from base.complaints import DecisionConflictError
 from schemas import search_attributes
 from schemas.complaint_state import ActionStatus, ComplaintStatus
 from schemas.decisions import CUSTOMER_ACTIVITY_SIGNAL, CustomerActivityInput, Decision
@@ -101,15 +102,20 @@ async def test_a_chatty_long_lived_case_continues_as_new_and_loses_nothing(dev_h
     await harness.decide(handle, Decision.TRIAGE, make.triage())
     await harness.decide(handle, Decision.INVESTIGATE, make.investigate())
     now = await harness.now()
-    await harness.decide(
-        handle,
-        Decision.PLAN_CAPA,
-        make.plan(make.action("A1", now + timedelta(days=10)), verification_wait=timedelta(0)),
-    )
+    plan = make.plan(make.action("A1", now + timedelta(days=10)), verification_wait=timedelta(0))
+    planned = await harness.send(handle, Decision.PLAN_CAPA, plan, id="plan-1")
 
     await signal_activity(handle, range(0, SIGNALS // 2))
     await harness.wait_for(handle, lambda s: s.customer_activity_count >= SIGNALS // 2, BUDGET)
     assert len(await runs_of(harness, cid, 2)) >= 2, "no continue-as-new while CAPA runs"
+
+    # The new run remembers what the old one applied (Temporal's de-duplication does not).
+    again = await harness.send(handle, Decision.PLAN_CAPA, plan, id="plan-1")
+    same = ("update_id", "decision", "audit_seq", "what", "request_hash")
+    assert [getattr(again, f) for f in same] == [getattr(planned, f) for f in same]
+    other = make.plan(make.action("A2", now + timedelta(days=10)))
+    with pytest.raises(DecisionConflictError):
+        await harness.send(handle, Decision.PLAN_CAPA, other, id="plan-1")
 
     # The child outlived the run that started it, and the new run still reaches it.
     await harness.decide(handle, Decision.COMPLETE_ACTION, make.complete("A1"))

@@ -83,6 +83,7 @@ def main() -> None:
             CLOSELOOP_TEMPORAL_ADDRESS=settings.temporal_address,
             CLOSELOOP_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
             CLOSELOOP_LOG_FORMAT="json",
+            CLOSELOOP_DEV_UNAUTHENTICATED="true",  # the decision is timed with `--actor`
         )
         os.environ.update(env)  # the stack's parts inherit it
         stack = start_stack(settings, echo=lambda line: None)

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from console import routes_admin, routes_audit, routes_auth, routes_complaints
+from console import routes_admin, routes_audit, routes_auth, routes_complaints, routes_kpi
 from console.context import ConsoleContext
 from console.pages import HERE, page
 from console.security import CsrfRefused, Forbidden, NotSignedIn, SecurityHeaders
@@ -29,6 +29,7 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
         routes_auth.router,
         routes_complaints.router,
         routes_audit.router,
+        routes_kpi.router,
         routes_admin.router,
     ]
     for router in app.state.routers:

@@ -1,6 +1,7 @@
-"""Rendering a page: the one Jinja2 environment every route uses.
+"""Rendering a page from the templates: what every route module shares with the app.
 
-Its own module so that routes and the application both depend on it, and not on each other.
+Kept apart from `console.app` so route modules need not import the module that imports
+them (no import cycle).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 HERE = Path(__file__).parent
-# Jinja2Templates autoescapes .html templates: every value is escaped unless marked safe,
-# and no template marks anything safe.
+# Jinja2Templates autoescapes .html templates: every value is escaped unless marked safe;
+# only the KPI charts (SVG drawn by kpi.charts, which escapes its labels) are marked safe.
 templates = Jinja2Templates(directory=HERE / "templates")
 
 

@@ -22,6 +22,8 @@ class EntryType:
     PASSWORD_RESET = "identity.password_reset"  # noqa: S105 (an entry type)
     ROLE_CHANGED = "identity.role_changed"
     TOTP_ENABLED = "identity.totp_enabled"
+    TOKEN_ISSUED = "identity.token_issued"  # noqa: S105 (an entry type)
+    TOKEN_REVOKED = "identity.token_revoked"  # noqa: S105 (an entry type)
 
 
 def record(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from audit.store import AuditLog
 from base.settings import Settings
 from identity.sessions import SessionStore
+from identity.tokens import TokenStore
 from identity.users import UserDirectory
 
 
@@ -15,13 +16,16 @@ class Identity:
     audit_log: AuditLog
     users: UserDirectory
     sessions: SessionStore
+    tokens: TokenStore
 
     @classmethod
     def from_url(cls, url: str) -> Identity:
         audit_log = AuditLog.from_url(url)
         users = UserDirectory(audit_log.engine, audit_log)
         users.create_schema()
-        return cls(audit_log, users, SessionStore(audit_log.engine))
+        return cls(
+            audit_log, users, SessionStore(audit_log.engine), TokenStore(audit_log.engine, users)
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Identity:

@@ -46,4 +46,18 @@ class SessionRow(IdentityBase):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ApiTokenRow(IdentityBase):
+    """A CLI token (`closeloop login`); only the SHA-256 of the token is stored."""
+
+    __tablename__ = "identity_api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("identity_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
 IDENTITY_TABLES = tuple(IdentityBase.metadata.tables)

@@ -19,9 +19,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from schemas.events import Channel
 from schemas.markers import field_ref
@@ -131,6 +140,20 @@ class DecisionInput(BaseModel):
         default=None,
         description="state_hash the signer reviewed; refused if the complaint changed since",
     )
+    authenticated: bool | None = Field(
+        default=None,
+        description="false when the CLI sent it in development mode without sign-in "
+        "(CLOSELOOP_DEV_UNAUTHENTICATED); absent otherwise",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unmarked(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Only a marked decision carries the field, so every other payload and audit entry
+        # stays byte for byte what it was (saved histories replay unchanged).
+        data = handler(self)
+        if self.authenticated is None and isinstance(data, dict):
+            data.pop("authenticated", None)
+        return data
 
 
 class AcknowledgeInput(DecisionInput):

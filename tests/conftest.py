@@ -251,6 +251,8 @@ def start_local_stack(home: Path, database_url: str) -> LocalStack:
         "CLOSELOOP_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
         "CLOSELOOP_DATABASE_URL": database_url,
         "CLOSELOOP_LOG_FORMAT": "json",
+        # The e2e tests decide with `--actor`: development mode, marked unauthenticated.
+        "CLOSELOOP_DEV_UNAUTHENTICATED": "true",
     }
     stack = LocalStack(home=home, env=env, database_url=database_url)
     stack.cli("up", "--detach", check=True)

@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kpi": ("closeloop.cli.kpi:kpi", "Complaint and satisfaction KPIs (quality managers)."),
     "demo": ("closeloop.cli.kpi.demo:demo", "Fill the local stack with CFPB-based activity."),
     "users": ("closeloop.cli.users:users", "Add, disable and list console users (admins)."),
+    "login": ("closeloop.cli.login:login", "Sign in: decision commands then sign as you."),
+    "logout": ("closeloop.cli.login:logout", "Revoke the stored CLI token."),
     "console": ("closeloop.cli.console:console", "Serve the web console (production entry point)."),
 }
 

@@ -1,7 +1,8 @@
 """`closeloop up`: start the local stack as one unit.
 
 Temporal and Tansu start first; once both answer, the search attributes are registered and
-the topics created, then the worker and the stream processor start. Every part gets a pid
+the topics created, then the worker and the stream processor start, then the console
+(`stack.console_part`). Every part gets a pid
 file and a log under CLOSELOOP_HOME, in the foreground too, so `status` and `down` work from
 any terminal. A failed or interrupted start stops whatever it had started.
 """
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from base.settings import Settings
+from closeloop.stack.console_part import console_listen, start_console, wait_for_console
 from closeloop.stack.follow import LogFollower
 from closeloop.stack.layout import LAUNCHER, PARTS, StackLayout
 from closeloop.stack.output import LauncherOutput
@@ -95,12 +97,13 @@ def check_ports(settings: Settings) -> None:
     ports = temporal_ports(settings)
     wanted = [(name, ports.host, port) for name, port in ports.named().items()]
     wanted.append(("Kafka API", *broker_listen(settings)))
+    wanted.append(("console", *console_listen(settings)))
     taken = [f"{name} {host}:{port}" for name, host, port in wanted if not port_free(port, host)]
     if taken:
         raise StackError(
             f"port already in use: {', '.join(taken)}. Stop what listens there, or choose "
             "other ports with CLOSELOOP_TEMPORAL_ADDRESS (the other Temporal ports follow it) "
-            "and CLOSELOOP_KAFKA_BOOTSTRAP."
+            "CLOSELOOP_KAFKA_BOOTSTRAP and CLOSELOOP_CONSOLE_PORT."
         )
 
 
@@ -148,6 +151,13 @@ def start_stack(settings: Settings, *, echo: Echo = print, timeout: float = 60.0
             log, pid = layout.log_path(name), layout.pid_path(name)
             parts.append(spawn(name, command, log, env=env, pid_path=pid))
         settle(parts[-2:])
+        # After the worker: both create missing tables at start, one at a time on SQLite.
+        echo("starting console ...")
+        console = start_console(
+            settings, layout.log_path("console"), env=env, pid_path=layout.pid_path("console")
+        )
+        parts.append(console)
+        wait_for_console(console, timeout)
     except BaseException:
         with ignoring_signals():
             stop_parts(parts)
@@ -236,6 +246,8 @@ def banner(stack: Stack, *, detach: bool) -> str:
             *rows,
             "",
             f"  Temporal UI          {settings.temporal_ui_url}",
+            f"  Console              http://{'{}:{}'.format(*console_listen(settings))}",
+            "  Sign in (CLI)        closeloop users add NAME ...; closeloop login NAME",
             "  Publish a complaint  closeloop publish --example",
             "  Its audit trail      closeloop audit log --complaint ID",
             "  Status               closeloop status",

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from base.settings import Settings
 
-# Start order; stop runs in reverse, so the stream stops consuming before the broker goes.
-PARTS = ("temporal", "broker", "worker", "stream")
+# Start order; stop runs in reverse, so the stream stops consuming before the broker goes
+# (and the console, which takes decisions, stops first).
+PARTS = ("temporal", "broker", "worker", "stream", "console")
 LAUNCHER = "launcher"
 
 

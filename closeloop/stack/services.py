@@ -30,7 +30,8 @@ from schemas.topics import ALL_TOPICS, TopicSpec
 UI_OFFSET = 1000  # as the dev server's own default, and Settings.temporal_ui_port
 HTTP_OFFSET = 2
 METRICS_OFFSET = 3
-TEMPORAL_OFFSETS = (0, UI_OFFSET, HTTP_OFFSET, METRICS_OFFSET)
+CONSOLE_OFFSET = 4  # the console's default port in `closeloop up` (see `stack.console_part`)
+TEMPORAL_OFFSETS = (0, UI_OFFSET, HTTP_OFFSET, METRICS_OFFSET, CONSOLE_OFFSET)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kafka.errors import KafkaError
 
 from base.settings import Settings
+from closeloop.stack.console_part import login_url
 from closeloop.stack.layout import PARTS, StackLayout
 from closeloop.stack.processes import ManagedProcess, read_pidfile
 from closeloop.stack.readiness import http_answers, run_sync
@@ -50,7 +51,8 @@ def status(settings: Settings) -> list[PartStatus]:
 
 
 def probe(part: ManagedProcess) -> tuple[bool, str]:
-    """Ask a running part whether it serves: Temporal gRPC and UI, broker metadata."""
+    """Ask a running part whether it serves: Temporal gRPC and UI, broker metadata, the
+    console's sign-in page."""
     if part.name == "temporal":
         ui = temporal_ui_url(part.address)
         if not run_sync(lambda: temporal_healthy(part.address)):
@@ -58,6 +60,9 @@ def probe(part: ManagedProcess) -> tuple[bool, str]:
         return (True, f"UI {ui}") if http_answers(ui) else (False, f"UI {ui} not answering")
     if part.name == "broker":
         return probe_broker(part.address)
+    if part.name == "console":
+        url = login_url(part.address)
+        return (True, url) if http_answers(url) else (False, f"{url} not answering")
     return True, f"running, log {part.log_path}"
 
 

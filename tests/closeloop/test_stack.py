@@ -379,3 +379,29 @@ def test_status_notices_a_broker_that_lost_its_topics(stack: StackEnv) -> None:
     broker_line = _line(status.stdout, "broker")
     assert "unhealthy" in broker_line.split()
     assert f"topics missing ({topics.COMPLAINTS_DLQ})" in broker_line
+
+
+def test_the_console_is_the_fifth_part_on_its_port(stack: StackEnv) -> None:
+    console_port = free_port()
+    stack.env["CLOSELOOP_CONSOLE_PORT"] = str(console_port)
+    started = stack.cli("up", "--detach")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert f"Console              http://127.0.0.1:{console_port}" in started.stdout
+    with urllib.request.urlopen(f"http://127.0.0.1:{console_port}/login", timeout=5) as page:
+        assert page.status == 200 and b"csrf_token" in page.read()
+    status = stack.cli("status")
+    line = _line(status.stdout, "console")
+    assert "healthy" in line.split() and f"127.0.0.1:{console_port}/login" in line
+    pid = stack.recorded_pids()["console"]
+    assert stack.cli("down").returncode == 0
+    assert not _running(pid) and _wait_gone(stack) == []
+
+
+def test_without_a_console_port_it_sits_next_to_temporal(stack: StackEnv) -> None:
+    started = stack.cli("up", "--detach")
+    assert started.returncode == 0, started.stdout + started.stderr
+    url = f"http://127.0.0.1:{stack.temporal_port + 4}/login"
+    with urllib.request.urlopen(url, timeout=5) as page:
+        assert page.status == 200
+    assert stack.cli("down").returncode == 0
+    assert _wait_gone(stack) == []

@@ -117,3 +117,15 @@ async def test_an_auditor_opens_an_entry_with_its_proof_and_verifies(console, pa
     since = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     await page.goto(f"/audit?since={since}&actor=ada.aud")
     assert "identity.login" in await page.inner_text("table")
+
+
+async def test_a_manager_opens_the_kpi_charts(console, page, tmp_path):
+    complaint_id = await console.start()
+    await console.wait_for(complaint_id, lambda s: s.status == "acknowledged")
+    await sign_in(page, "lee.qm")
+    await page.click("nav a[href='/kpi']")
+    await page.wait_for_url("**/kpi")
+    assert await page.locator("section.chart svg").count() == 5
+    received = page.locator("#kpi-summary tr", has_text="complaints_received").locator("td")
+    assert int(await received.inner_text()) >= 1
+    await shot(page, tmp_path, "kpi")

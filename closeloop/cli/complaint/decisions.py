@@ -1,6 +1,7 @@
 """What every decision command shares: its options, how it sends the Update, how it answers.
 
-Every command takes the complaint id, `--actor` (who decides, required), `--actor-name`,
+Every command takes the complaint id, `--actor` (see `signer`: the signer is the user of
+`closeloop login`; `--actor` only in development mode), `--actor-name`,
 `--comment` (why), `--update-id` (repeat a command with the same id to retry it safely) and
 `--expect-hash` (refuse unless the complaint is still in the state you reviewed). A refused
 decision prints the workflow's reason in the CLI's words and exits 1.
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from base.settings import load_settings
 from closeloop.cli.complaint import vocabulary
 from closeloop.cli.complaint.client import DecisionRefused, send_decision
+from closeloop.cli.complaint.signer import resolve_signer
 from closeloop.cli.complaint.view import receipt_summary
 from closeloop.cli.errors import Refused
 from closeloop.cli.process_exit import run_then_exit
@@ -40,12 +42,14 @@ class Common:
     update_id: str
     expected_state_hash: str | None
     as_json: bool
+    authenticated: bool | None = None  # False: sent in development mode (see `signer`)
 
     def envelope(self) -> dict[str, Any]:
         return {
             "actor": self.actor,
             "comment": self.comment,
             "expected_state_hash": self.expected_state_hash,
+            "authenticated": self.authenticated,
         }
 
 
@@ -68,7 +72,12 @@ def decision_command(
 
 def _with_common_options(decision: d.Decision, command: Callable[..., None]) -> Callable[..., None]:
     @click.argument("complaint_id")
-    @click.option("--actor", required=True, help="Your user id: who takes the decision.")
+    @click.option(
+        "--actor",
+        default=None,
+        help="Optional: the signed-in user (`closeloop login`) signs; any user id only "
+        "with CLOSELOOP_DEV_UNAUTHENTICATED=true (marked unauthenticated).",
+    )
     @click.option("--actor-name", default="", help="Your name, as the audit log shows it.")
     @click.option("--comment", default="", help="Why: recorded with the decision.")
     @click.option(
@@ -87,7 +96,7 @@ def _with_common_options(decision: d.Decision, command: Callable[..., None]) -> 
     @functools.wraps(command)
     def wrapper(
         complaint_id: str,
-        actor: str,
+        actor: str | None,
         actor_name: str,
         comment: str,
         update_id: str | None,
@@ -96,7 +105,7 @@ def _with_common_options(decision: d.Decision, command: Callable[..., None]) -> 
         **options: Any,
     ) -> None:
         try:
-            who = d.Actor(id=actor, name=actor_name)
+            who, authenticated = resolve_signer(actor, actor_name)
         except ValidationError as invalid:
             where = "--actor-name" if invalid.errors()[0]["loc"][:1] == ("name",) else "--actor"
             raise click.BadParameter(_reason(invalid), param_hint=where) from None
@@ -108,6 +117,7 @@ def _with_common_options(decision: d.Decision, command: Callable[..., None]) -> 
             update_id=update_id or str(uuid4()),
             expected_state_hash=expected_state_hash,
             as_json=as_json,
+            authenticated=authenticated,
         )
         command(common, **options)
 

@@ -69,6 +69,9 @@ ALIASES: dict[Decision, dict[str, str]] = {
     Decision.REJECT: {"reason": "--duplicate-of or --not-a-complaint"},
 }
 
+# Fields of every decision that no option fills: set by how the CLI signs (see `signer`).
+SIGNER_WORDS = {"authenticated": "--actor (development mode)"}
+
 # The parts of one `plan-capa --action ID KIND OWNER DUE DESCRIPTION`.
 ACTION_PARTS = {
     "id": "ID",
@@ -94,6 +97,8 @@ def command_phrase(decision: Decision | str) -> str:
 def option_for(field: str, decision: Decision | str | None = None) -> str | None:
     """The option that fills `field` in `decision`'s command (else in any decision command)."""
     name, _, part = field.partition(".")
+    if name in SIGNER_WORDS:
+        return SIGNER_WORDS[name]
     if name == "actions" and part:  # one word of `plan-capa --action ID KIND OWNER DUE TEXT`
         return f"--action {ACTION_PARTS.get(part.split('.')[-1], 'ID')}"
     every = commands()

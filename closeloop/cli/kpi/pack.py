@@ -11,8 +11,8 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from closeloop.cli.kpi import svg
 from closeloop.cli.kpi.computing import compute
+from kpi import charts as svg
 from kpi.figures import BY_NAME
 from kpi.periods import parse_period
 from kpi.service import Result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -57,6 +58,8 @@ class Cli:
             "CLOSELOOP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
             "CLOSELOOP_DATABASE_URL": database_url,
             "CLOSELOOP_LOG_FORMAT": "console",
+            # These tests decide with `--actor`: development mode (tests/identity signs in).
+            "CLOSELOOP_DEV_UNAUTHENTICATED": "true",
         }
 
     async def run(self, *args: str) -> Result:
@@ -346,3 +349,49 @@ async def test_every_refusal_the_cli_can_meet_speaks_in_options_and_commands(cli
     assert "--action ID" in joined
     assert "--expect-hash" in joined
     assert "`closeloop complaint survey`" in joined
+
+
+async def test_a_development_mode_decision_is_marked_unauthenticated_in_the_audit_log(cli):
+    complaint_id = await cli.start()
+    result = await cli.run("add-info", complaint_id, *ACTOR, "--information", "photo")
+    assert result.exit_code == 0, result.output
+    [entry] = cli.audit_log.entries(
+        EntryFilter(complaint_id=complaint_id, entry_type="complaint.information_added")
+    )
+    assert entry.data["input"]["authenticated"] is False
+
+
+async def test_a_signed_in_user_signs_without_actor_and_the_entry_is_not_marked(cli, tmp_path):
+    from identity.roles import Role
+    from identity.service import Identity
+
+    identity = Identity.from_url(cli.environ["CLOSELOOP_DATABASE_URL"])
+    user, _ = identity.users.add(
+        "qe.smith", "Sam Smith", Role.OPERATOR, "x" * 4 + "-long-pass", by="t"
+    )
+    token, expires_at = identity.tokens.issue(user)
+    identity.dispose()
+    from closeloop.cli import credentials
+
+    cli.environ = {k: v for k, v in cli.environ.items() if k != "CLOSELOOP_DEV_UNAUTHENTICATED"}
+    cli.environ["CLOSELOOP_HOME"] = str(tmp_path)
+    old_home = os.environ.get("CLOSELOOP_HOME")
+    os.environ["CLOSELOOP_HOME"] = str(tmp_path)
+    try:
+        credentials.save(credentials.StoredToken(token, "qe.smith", expires_at.isoformat()))
+    finally:
+        if old_home is None:
+            del os.environ["CLOSELOOP_HOME"]
+        else:
+            os.environ["CLOSELOOP_HOME"] = old_home
+    complaint_id = await cli.start()
+    refused = await cli.run("add-info", complaint_id, "--actor", "mallory", "--information", "x")
+    assert refused.exit_code == 1 and "you are signed in as qe.smith" in refused.output
+    result = await cli.run("add-info", complaint_id, "--information", "photo")
+    assert result.exit_code == 0, result.output
+    [entry] = cli.audit_log.entries(
+        EntryFilter(complaint_id=complaint_id, entry_type="complaint.information_added")
+    )
+    assert entry.actor == "qe.smith"
+    assert entry.data["actor"] == {"id": "qe.smith", "name": "Sam Smith"}
+    assert "authenticated" not in entry.data["input"]

@@ -27,6 +27,7 @@ COMMANDS = {
 def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOSELOOP_")}
     env["CLOSELOOP_TEMPORAL_ADDRESS"] = f"127.0.0.1:{free_port()}"  # nothing listens there
+    env["CLOSELOOP_DEV_UNAUTHENTICATED"] = "true"  # `--actor` without `closeloop login`
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "closeloop", "complaint", *args],
         env=env,

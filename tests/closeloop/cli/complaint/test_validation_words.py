@@ -12,7 +12,9 @@ ACTOR = ["--actor", "qe.smith"]
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, ["complaint", *args], prog_name="closeloop")
+    # `--actor` without `closeloop login`: development mode (see tests/identity).
+    env = {"CLOSELOOP_DEV_UNAUTHENTICATED": "true"}
+    return CliRunner().invoke(main, ["complaint", *args], prog_name="closeloop", env=env)
 
 
 def test_a_field_rule_names_the_option():

@@ -1,4 +1,4 @@
-"""Inline SVG charts: no scripts, no fonts or images to fetch, readable when printed."""
+"""Inline SVG charts (the review pack, the console): no scripts, no fonts or images to fetch."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, text
 
@@ -24,6 +25,7 @@ from audit.checkpoints import SignedCheckpoint
 from audit.models import AuditEntry, NewEntry
 from audit.store import AuditLog
 from audit.verify import Report, verify_log
+from closeloop.cli import main
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
@@ -134,3 +136,19 @@ def run_standalone(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=300,
     )
+
+
+def audit_cli(*args: str) -> Result:
+    """`closeloop audit ARGS` in-process, as the auditor types it."""
+    return CliRunner().invoke(main, ["audit", *args])
+
+
+@pytest.fixture
+def cli_database(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI's environment for one test: its own home (and key), this database, and no
+    publishing to a broker that is not there. Returns the database URL."""
+    monkeypatch.setenv("CLOSELOOP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CLOSELOOP_DATABASE_URL", database_url)
+    monkeypatch.delenv("CLOSELOOP_AUDIT_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("CLOSELOOP_AUDIT_PUBLISH_CHECKPOINTS", "false")
+    return database_url

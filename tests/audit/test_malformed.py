@@ -8,32 +8,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import text
 
 from audit.store import AuditLog
-from closeloop.cli import main
 from closeloop.cli.exit_status import ExitStatus
-from tests.audit.conftest import append_many, bypassing_triggers
+from tests.audit.conftest import append_many, audit_cli, bypassing_triggers
 
 
 @pytest.fixture
-def signed(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[AuditLog]:
-    monkeypatch.setenv("CLOSELOOP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CLOSELOOP_DATABASE_URL", database_url)
-    monkeypatch.delenv("CLOSELOOP_AUDIT_SIGNING_KEY", raising=False)
-    monkeypatch.setenv("CLOSELOOP_AUDIT_PUBLISH_CHECKPOINTS", "false")
-    log = AuditLog.from_url(database_url)
+def signed(cli_database: str) -> Iterator[AuditLog]:
+    log = AuditLog.from_url(cli_database)
     append_many(log, 6)
     assert cli("checkpoint").exit_code == 0
     yield log
     log.dispose()
 
 
-def cli(*args: str) -> Result:
-    return CliRunner().invoke(main, ["audit", *args])
+cli = audit_cli
 
 
 def no_traceback(result: Result) -> None:

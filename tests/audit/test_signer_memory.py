@@ -13,27 +13,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import Connection, text
 
 from audit.signer_memory import SignerMemory
 from audit.store import AuditLog
-from closeloop.cli import main
 from closeloop.cli.exit_status import ExitStatus
-from tests.audit.conftest import append_many, bypassing_triggers
+from tests.audit.conftest import append_many, audit_cli, bypassing_triggers
 from tests.audit.test_tamper import rewrite_chain_consistently
 
 
 @pytest.fixture
-def signed(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[AuditLog]:
+def signed(cli_database: str) -> Iterator[AuditLog]:
     """20 entries, checkpoints after 10 and 20, signed by `closeloop audit checkpoint`."""
-    monkeypatch.setenv("CLOSELOOP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CLOSELOOP_DATABASE_URL", database_url)
-    monkeypatch.delenv("CLOSELOOP_AUDIT_SIGNING_KEY", raising=False)
-    monkeypatch.setenv("CLOSELOOP_AUDIT_PUBLISH_CHECKPOINTS", "false")
-    log = AuditLog.from_url(database_url)
+    log = AuditLog.from_url(cli_database)
     append_many(log, 10)
     assert cli("checkpoint").exit_code == 0
     append_many(log, 10, start=10)
@@ -43,8 +35,7 @@ def signed(
     log.dispose()
 
 
-def cli(*args: str) -> Result:
-    return CliRunner().invoke(main, ["audit", *args])
+cli = audit_cli
 
 
 def delete_checkpoints_and_rewrite(connection: Connection) -> None:

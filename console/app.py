@@ -8,7 +8,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from console import routes_admin, routes_audit, routes_auth, routes_complaints, routes_kpi
+from console import (
+    routes_admin,
+    routes_audit,
+    routes_auth,
+    routes_complaints,
+    routes_kpi,
+    routes_oidc,
+)
 from console.context import ConsoleContext
 from console.pages import HERE, page
 from console.security import CsrfRefused, Forbidden, NotSignedIn, SecurityHeaders
@@ -32,6 +39,8 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
         routes_kpi.router,
         routes_admin.router,
     ]
+    if ctx.oidc is not None:
+        app.state.routers.append(routes_oidc.router)
     for router in app.state.routers:
         app.include_router(router)
 

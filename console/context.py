@@ -11,7 +11,13 @@ from temporalio.client import Client
 
 from base.settings import Settings
 from base.temporal import connect
+from console.oidc import OidcClient, OidcConfig
 from identity.service import Identity
+
+
+def _oidc_from_env() -> OidcClient | None:
+    config = OidcConfig.from_env()
+    return OidcClient(config) if config else None
 
 
 @dataclass
@@ -19,6 +25,8 @@ class ConsoleContext:
     settings: Settings
     identity: Identity
     client: Client | None = None
+    # Sign-in through an OpenID Connect provider; None (the default) when not configured.
+    oidc: OidcClient | None = field(default_factory=_oidc_from_env)
     # MACs the list's page tokens; per process, so a page link outlives no restart.
     page_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -26,7 +26,10 @@ router = APIRouter()
 @router.get("/login")
 async def login_form(request: Request) -> Response:
     session = session_of(request) or context(request).identity.sessions.create()
-    response = page(request, "login.html", csrf_token=session.csrf_token, error="", viewer=None)
+    response = page(
+        request, "login.html", csrf_token=session.csrf_token, error="", viewer=None,
+        oidc=context(request).oidc is not None,
+    )  # fmt: skip
     set_session_cookie(request, response, session)
     return response
 

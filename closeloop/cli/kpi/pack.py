@@ -83,7 +83,7 @@ def render(period: str, whole: Result, months: Result, history: Result, cats: Re
     labels, received = _series(history, "complaints_received")
     sections.append(
         _section(
-            "Complaints received per month, with the trend",
+            "Complaints received per month: the period and the nine months before, with the trend",
             svg.bars(labels, received, trend=True),
             _definition("complaints_received"),
         )

@@ -34,6 +34,7 @@ from audit.publish import CheckpointPublisher, Publication, publish_pending
 from audit.signer_memory import SignerMemory, SignerMemoryError
 from audit.signing import Checkpoint, key_id, sign_checkpoint
 from audit.store import AuditLog
+from audit.tlog_checkpoint import TreeHead, default_origin, sign_tree_head, signed_note
 from audit.tree import MerkleTree
 
 log = structlog.get_logger(__name__)
@@ -70,9 +71,12 @@ class Checkpointer:
         *,
         publisher: CheckpointPublisher | None = None,
         memory: SignerMemory | None = None,
+        origin: str | None = None,
     ) -> None:
         self.log = audit_log
         self.key = key
+        # The log's name in its C2SP checkpoint notes (audit.tlog_checkpoint).
+        self.origin = origin or default_origin(key)
         self.publisher = publisher
         self.memory = memory  # the last checkpoint this signer signed, outside the database
         self.tree = MerkleTree()
@@ -100,7 +104,10 @@ class Checkpointer:
                     key_id=key_id(self.key),
                 )
                 made = self.log.store_checkpoint(
-                    checkpoint, sign_checkpoint(self.key, checkpoint), allow_same_size=force
+                    checkpoint,
+                    sign_checkpoint(self.key, checkpoint),
+                    allow_same_size=force,
+                    note=self._note(size),
                 )
                 if made is not None:
                     if self.memory is not None:
@@ -115,6 +122,11 @@ class Checkpointer:
                     )
             published, error = self.publish_pending()
             return CheckpointResult(made, latest, published, error)
+
+    def _note(self, size: int) -> str:
+        """The same tree head as a C2SP signed note, signed by the same key."""
+        head = TreeHead(self.origin, size, self.tree.root())
+        return signed_note(head, (sign_tree_head(head, self.key),))
 
     def unsigned_entries(self) -> int:
         """Entries the latest checkpoint does not cover yet (two cheap queries)."""

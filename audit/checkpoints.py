@@ -27,6 +27,7 @@ class SignedCheckpoint:
     checkpoint: Checkpoint
     signature: bytes
     malformed: str | None = None  # a stored row whose fields do not parse: what is wrong
+    note: str | None = None  # the C2SP signed note (audit.tlog_checkpoint); None before notes
 
     @property
     def tree_size(self) -> int:
@@ -49,13 +50,15 @@ class SignedCheckpoint:
             timestamp=format_time(self.checkpoint.timestamp),
             key_id=self.checkpoint.key_id,
             signature=self.signature.hex(),
+            note=self.note,
         )
 
     def to_json(self) -> dict[str, Any]:
         """The `audit.checkpoints.v1` document; for a malformed row its fields as stored."""
         if self.malformed:
-            return {"format": "closeloop-audit-checkpoint/v1", **self.fields()}
-        return self.to_event().model_dump(mode="json")
+            note = {"note": self.note} if self.note is not None else {}
+            return {"format": "closeloop-audit-checkpoint/v1", **self.fields(), **note}
+        return self.to_event().model_dump(mode="json", exclude_none=True)
 
     def fields(self) -> dict[str, Any]:
         """Every field, unvalidated: what two copies of one checkpoint must agree on."""
@@ -70,7 +73,7 @@ class SignedCheckpoint:
 
     def to_row(self) -> dict[str, Any]:
         event = self.to_event()
-        return event.model_dump(exclude={"format"})
+        return event.model_dump(exclude={"format", "note"})
 
     @classmethod
     def from_event(cls, event: AuditCheckpointEvent) -> SignedCheckpoint:
@@ -83,6 +86,7 @@ class SignedCheckpoint:
                 key_id=event.key_id,
             ),
             signature=bytes.fromhex(event.signature),
+            note=event.note,
         )
 
     @classmethod
@@ -119,6 +123,7 @@ class SignedCheckpoint:
             ),
             signature=_unhex(str(row.signature)),
             malformed="; ".join(problems) or None,
+            note=getattr(row, "note", None),
         )
 
 

@@ -90,6 +90,12 @@ _ROW_RULES = (
         "OR NEW.tree_size > COALESCE((SELECT MAX(seq) FROM audit_entries), 0)",
         "audit checkpoint refused: not the next number, a smaller tree, or beyond the log",
     ),
+    (
+        "audit_checkpoint_notes_latest_only",
+        "audit_checkpoint_notes",
+        "NEW.checkpoint_number <> COALESCE((SELECT MAX(number) FROM audit_checkpoints), 0)",
+        "audit checkpoint note refused: only the newest checkpoint can get its note",
+    ),
 )
 
 

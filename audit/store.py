@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -38,6 +38,7 @@ from audit.tables import (
     AUDIT_TABLES,
     AuditEntryRow,
     Base,
+    CheckpointNoteRow,
     CheckpointPublicationRow,
     CheckpointRow,
 )
@@ -89,6 +90,7 @@ class AuditLog:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._reader = database.reader(engine)
+        self._has_notes = False  # whether the checkpoint notes table exists (see _with_notes)
         # PostgreSQL appends are one statement in its own implicit transaction, on a pool
         # kept in autocommit (switching a pooled connection back and forth costs ~1 ms).
         self._autocommit = engine
@@ -191,7 +193,12 @@ class AuditLog:
         return _to_entry(original)
 
     def store_checkpoint(
-        self, checkpoint: Checkpoint, signature: bytes, *, allow_same_size: bool = False
+        self,
+        checkpoint: Checkpoint,
+        signature: bytes,
+        *,
+        allow_same_size: bool = False,
+        note: str | None = None,
     ) -> SignedCheckpoint | None:
         """Store a signed checkpoint as the next number, unless it would add nothing.
 
@@ -215,8 +222,13 @@ class AuditLog:
                 number=(latest.number + 1) if latest else 1,
                 checkpoint=checkpoint,
                 signature=signature,
+                note=note,
             )
             connection.execute(insert(CheckpointRow), signed.to_row())
+            if note is not None:
+                connection.execute(
+                    insert(CheckpointNoteRow), {"checkpoint_number": signed.number, "note": note}
+                )
         return signed
 
     def record_publication(
@@ -243,7 +255,7 @@ class AuditLog:
         published = select(CheckpointPublicationRow.checkpoint_number)
         with self._reader.connect() as connection:
             rows = connection.execute(
-                select(CheckpointRow)
+                self._with_notes(connection)
                 .where(CheckpointRow.number.not_in(published))
                 .order_by(CheckpointRow.number)
             ).all()
@@ -300,15 +312,32 @@ class AuditLog:
     def checkpoints(self) -> list[SignedCheckpoint]:
         """Every stored checkpoint, oldest first."""
         with self._reader.connect() as connection:
-            rows = connection.execute(select(CheckpointRow).order_by(CheckpointRow.number)).all()
+            rows = connection.execute(
+                self._with_notes(connection).order_by(CheckpointRow.number)
+            ).all()
         return [SignedCheckpoint.from_row(row) for row in rows]
 
     def latest_checkpoint(self) -> SignedCheckpoint | None:
         with self._reader.connect() as connection:
             row = connection.execute(
-                select(CheckpointRow).order_by(CheckpointRow.number.desc()).limit(1)
+                self._with_notes(connection).order_by(CheckpointRow.number.desc()).limit(1)
             ).first()
         return SignedCheckpoint.from_row(row) if row else None
+
+    def _with_notes(self, connection: Connection) -> Select[Any]:
+        """Checkpoint rows with their signed note, if the log has the notes table yet.
+
+        A read-only command on a log written before notes existed finds no such table; its
+        checkpoints then simply have no note.
+        """
+        if not self._has_notes:  # looked up until found: a table is never dropped
+            self._has_notes = inspect(connection).has_table(CheckpointNoteRow.__tablename__)
+        if not self._has_notes:
+            return select(CheckpointRow)
+        joined = cast("Select[Any]", select(CheckpointRow, CheckpointNoteRow.note))
+        return joined.outerjoin(
+            CheckpointNoteRow, CheckpointNoteRow.checkpoint_number == CheckpointRow.number
+        )
 
 
 def _filtered(query: Select[Any], where: EntryFilter) -> Select[Any]:

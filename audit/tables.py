@@ -1,8 +1,8 @@
 """SQLAlchemy tables of the audit log (SQLite and PostgreSQL).
 
 Times are stored as fixed-width RFC 3339 UTC text (`audit.canonical.format_time`) so that
-what is read back is byte-for-byte what was hashed or signed, on every database. All three
-tables are append-only: `audit.protection` installs the triggers that refuse changes.
+what is read back is byte-for-byte what was hashed or signed, on every database. Every
+table is append-only: `audit.protection` installs the triggers that refuse changes.
 """
 
 from __future__ import annotations
@@ -50,6 +50,21 @@ class CheckpointRow(Base):
     signature: Mapped[str] = mapped_column(String(128))  # 64 bytes as lower-case hex
 
 
+class CheckpointNoteRow(Base):
+    """The C2SP signed note of a checkpoint (`audit.tlog_checkpoint`), stored beside it.
+
+    A table of its own so that logs made before notes existed need no migration: their
+    checkpoints simply have none.
+    """
+
+    __tablename__ = "audit_checkpoint_notes"
+
+    checkpoint_number: Mapped[int] = mapped_column(
+        SEQ_TYPE, ForeignKey("audit_checkpoints.number"), primary_key=True, autoincrement=False
+    )
+    note: Mapped[str] = mapped_column(Text)
+
+
 class CheckpointPublicationRow(Base):
     """A checkpoint the broker acknowledged: the outbox that makes publishing retryable.
 
@@ -70,5 +85,6 @@ class CheckpointPublicationRow(Base):
 AUDIT_TABLES = (
     AuditEntryRow.__tablename__,
     CheckpointRow.__tablename__,
+    CheckpointNoteRow.__tablename__,
     CheckpointPublicationRow.__tablename__,
 )

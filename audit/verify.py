@@ -32,6 +32,7 @@ from audit import canonical, merkle
 from audit.checkpoints import SignedCheckpoint
 from audit.signing import CheckpointSignatureError, key_id, verify_checkpoint_signature
 from audit.store import AuditLog
+from audit.tlog_checkpoint import note_problem
 from audit.tree import MerkleTree
 
 Progress = Callable[[int, int], None]
@@ -152,6 +153,7 @@ class _Checker:
         self.witnessed = list(witnessed)
         self.by_size: dict[int, list[tuple[str, SignedCheckpoint]]] = {}
         self.matched: dict[int, bool] = {}  # id(checkpoint) -> its root matched
+        self.origins: dict[str, str] = {}  # key id -> the origin its first note named
         self._check_checkpoint_list()
 
     def _problem(self, message: str, *, seq: int | None = None, number: int | None = None) -> None:
@@ -213,6 +215,21 @@ class _Checker:
                 f"key {cp.checkpoint.key_id})",
                 number=cp.number,
             )
+        if cp.note is not None:
+            self._check_note(cp, label, key)
+
+    def _check_note(self, cp: SignedCheckpoint, label: str, key: Ed25519PublicKey) -> None:
+        """The C2SP copy says the same, under the same key, and one log keeps one origin."""
+        problem, origin = note_problem(cp.note or "", cp.tree_size, cp.root_hash, key)
+        if problem:
+            self._problem(f"{label}: {problem}", number=cp.number)
+        if origin is not None:
+            first = self.origins.setdefault(cp.checkpoint.key_id, origin)
+            if origin != first:
+                self._problem(
+                    f"{label}: its note names log {origin!r}, earlier ones {first!r}",
+                    number=cp.number,
+                )
 
     # --- entries ---------------------------------------------------------------------------
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     audit_publish_checkpoints: bool = Field(
         default=True, description="publish checkpoints to audit.checkpoints.v1 for witnesses"
     )
+    audit_origin: str | None = Field(
+        default=None,
+        description="the log's name in its C2SP checkpoint notes (default: "
+        "closeloop.audit/<signing key id>); witnesses know the log by it",
+    )
 
     # Complaint deadlines per stage and severity (schemas/deadlines.py documents the defaults).
     deadlines: DeadlinePolicy = Field(

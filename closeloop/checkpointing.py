@@ -23,18 +23,27 @@ from base.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-def from_settings(audit_log: AuditLog, settings: Settings) -> tuple[Checkpointer, CheckpointPolicy]:
-    """The checkpointer and policy that `CLOSELOOP_*` settings describe (creates the key)."""
+def from_settings(
+    audit_log: AuditLog, settings: Settings, *, publish: bool = True
+) -> tuple[Checkpointer, CheckpointPolicy]:
+    """The checkpointer and policy that `CLOSELOOP_*` settings describe (creates the key).
+
+    The worker and `closeloop audit checkpoint` both build theirs here, so both sign under
+    the same key, origin and signer memory.
+    """
     key = keys.signing_key(settings.audit_signing_key, settings.home_dir, create=True)
     assert key is not None  # create=True always gives a key
     publisher = None
-    if settings.audit_publish_checkpoints:
+    if settings.audit_publish_checkpoints and publish:
         publisher = CheckpointPublisher(settings.kafka_bootstrap)
     policy = CheckpointPolicy(
         interval=settings.audit_checkpoint_interval, entries=settings.audit_checkpoint_entries
     )
     memory = SignerMemory.beside_key(settings.home_dir, key_id(key))
-    return Checkpointer(audit_log, key, publisher=publisher, memory=memory), policy
+    checkpointer = Checkpointer(
+        audit_log, key, publisher=publisher, memory=memory, origin=settings.audit_origin
+    )
+    return checkpointer, policy
 
 
 async def run_for_worker(audit_log: AuditLog, settings: Settings, stop: asyncio.Event) -> None:

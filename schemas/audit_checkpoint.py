@@ -20,6 +20,7 @@ from pydantic import (
 
 from schemas.events import SchemaInt, is_contract_input
 
+NOTE_MAX_LENGTH = 8192
 CHECKPOINT_FORMAT = "closeloop-audit-checkpoint/v1"
 # The fixed-width UTC text that `audit.canonical.format_time` writes and the signature covers.
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
@@ -38,6 +39,9 @@ class AuditCheckpointEvent(BaseModel):
     timestamp: Annotated[str, StringConstraints(pattern=TIMESTAMP_PATTERN)]
     key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
     signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")]
+    # The same checkpoint as a C2SP tlog-checkpoint signed note; absent on checkpoints made
+    # before notes existed (optional, so v1 consumers and old bundles stay valid).
+    note: Annotated[str, StringConstraints(min_length=1, max_length=NOTE_MAX_LENGTH)] | None = None
 
     @model_validator(mode="before")
     @classmethod

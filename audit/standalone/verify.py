@@ -23,6 +23,9 @@ What it checks, from the first entry:
 1. Each checkpoint's Ed25519 signature over the text
    "closeloop-audit-checkpoint/v1\\n<tree_size>\\n<root_hash>\\n<timestamp>\\n" with a
    trusted key; checkpoint numbers 1, 2, 3... without gaps; sizes that never shrink.
+   A checkpoint that also carries a C2SP tlog-checkpoint signed note ("note": origin,
+   size and base64 root, then "\u2014 <origin> base64(4-byte key id || signature)") must
+   name the same size and root and be signed by the same key under its origin.
 2. The chain (chain.txt: every entry of the log as "seq prev_hash entry_hash"): seqs
    1, 2, 3... without gaps, and each prev_hash equal to the previous entry's hash.
 3. Each exported entry (entries.jsonl): its hash recomputed as SHA-256 of the RFC 8785
@@ -42,6 +45,7 @@ What it checks, from the first entry:
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import math
@@ -318,6 +322,46 @@ def signature_valid(key, cp):
     return True
 
 
+def note_problem(key, cp):
+    """What is wrong with the checkpoint's C2SP signed note, or None (c2sp.org/signed-note)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+
+    text = cp["note"]
+    split = text.rfind("\n\n")
+    if split < 0 or not text.endswith("\n"):
+        return "its C2SP note is not a signed note (no blank line, or no final newline)"
+    body, lines = text[: split + 1], text[split + 2 : -1].split("\n")
+    head = body.split("\n")
+    if len(head) != 4 or head[3] != "":
+        return "its C2SP note is not origin, size and root"
+    origin = head[0]
+    try:
+        root = base64.b64decode(head[2], validate=True).hex()
+    except ValueError:
+        return "its C2SP note's root is not base64"
+    if head[1] != str(cp["tree_size"]) or root != cp["root_hash"]:
+        return f"its C2SP note names size {head[1]} and root {root}, not the checkpoint's"
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_hash = hashlib.sha256(origin.encode() + b"\n\x01" + raw).digest()[:4]
+    for line in lines:
+        name, _, encoded = line[2:].partition(" ")
+        if not line.startswith("\u2014 ") or name != origin:
+            continue
+        try:
+            signed = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            return "its C2SP note has a signature line that is not base64"
+        if signed[:4] != key_hash:
+            continue
+        try:
+            key.verify(signed[4:], body.encode("utf-8"))
+        except InvalidSignature:
+            return f"its C2SP note's signature of log {origin} is invalid"
+        return None
+    return f"its C2SP note has no signature of log {origin} by key {cp['key_id']}"
+
+
 # --- reading the bundle ------------------------------------------------------------------
 
 
@@ -431,6 +475,8 @@ def check_checkpoints(result, checkpoints, keys):
                 f"key {cp['key_id']})",
                 checkpoint=cp["number"],
             )
+        elif "note" in cp and note_problem(key, cp):
+            result.problem(f"{label(cp)}: {note_problem(key, cp)}", checkpoint=cp["number"])
         previous = cp
 
 
@@ -700,6 +746,7 @@ def _is_checkpoint(cp):
             and isinstance(cp["timestamp"], str)
             and isinstance(cp["key_id"], str)
             and isinstance(cp["signature"], str)
+            and isinstance(cp.get("note", ""), str)
         )
     except (KeyError, TypeError, ValueError):
         return False

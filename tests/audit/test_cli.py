@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import text
 
+from audit import note
 from audit.store import AuditLog
+from audit.tlog_checkpoint import open_checkpoint
 from closeloop.cli import main
 from tests.audit.conftest import T0, append_many, bypassing_triggers, run_standalone
 
@@ -182,6 +184,7 @@ def test_verify_checks_the_log_against_checkpoints_a_witness_kept(
     cli("export", "--out", str(tmp_path / "earlier"))  # the auditor's earlier export
     with bypassing_triggers(log) as connection:  # the tail and its checkpoint disappear
         connection.execute(text("DELETE FROM audit_entries WHERE seq > 12"))
+        connection.execute(text("DELETE FROM audit_checkpoint_notes"))
         connection.execute(text("DELETE FROM audit_checkpoints"))
     # On the signer's machine its own memory of checkpoint 1 catches it (issue 11, attack 2);
     # elsewhere the database alone looks fine, and the witness's copy is what catches it.
@@ -206,6 +209,19 @@ def test_proof_errors_say_what_to_do(log: AuditLog) -> None:
 def test_public_key_before_any_checkpoint_says_how_to_get_one(log: AuditLog) -> None:
     result = CliRunner().invoke(main, ["audit", "public-key"])
     assert result.exit_code == 2 and "closeloop audit checkpoint" in result.output
+
+
+def test_public_key_vkey_verifies_the_checkpoint_notes_under_the_configured_origin(
+    log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOSELOOP_AUDIT_ORIGIN", "quality.example.com/complaints")
+    cli("checkpoint")
+    verifier = note.Verifier.from_vkey(cli("public-key", "--vkey").stdout)
+    assert verifier.name == "quality.example.com/complaints"
+    latest = log.latest_checkpoint()
+    assert latest is not None and latest.note is not None
+    head, _ = open_checkpoint(latest.note, verifier)
+    assert head.tree_size == latest.tree_size
 
 
 def test_export_writes_a_bundle_that_verifies_itself(log: AuditLog, tmp_path: Path) -> None:

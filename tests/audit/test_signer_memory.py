@@ -40,6 +40,7 @@ cli = audit_cli
 
 def delete_checkpoints_and_rewrite(connection: Connection) -> None:
     connection.execute(text("DELETE FROM audit_checkpoint_publications"))
+    connection.execute(text("DELETE FROM audit_checkpoint_notes"))
     connection.execute(text("DELETE FROM audit_checkpoints"))
     rewrite_chain_consistently(connection, None)  # type: ignore[arg-type]
 
@@ -48,6 +49,7 @@ def delete_latest_checkpoint_and_tail(connection: Connection) -> None:
     connection.execute(
         text("DELETE FROM audit_checkpoint_publications WHERE checkpoint_number = 2")
     )
+    connection.execute(text("DELETE FROM audit_checkpoint_notes WHERE checkpoint_number = 2"))
     connection.execute(text("DELETE FROM audit_checkpoints WHERE number = 2"))
     connection.execute(text("DELETE FROM audit_entries WHERE seq > 10"))
 

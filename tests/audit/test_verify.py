@@ -71,6 +71,7 @@ def test_a_deleted_checkpoint_leaves_a_gap_in_the_numbers(
         append_many(audit_log, 3, start=start)
         checkpoint(audit_log, key)
     with bypassing_triggers(audit_log) as connection:
+        connection.execute(text("DELETE FROM audit_checkpoint_notes WHERE checkpoint_number = 2"))
         connection.execute(text("DELETE FROM audit_checkpoints WHERE number = 2"))
     report = verify(audit_log, key)
     assert str(report.first_problem) == "checkpoint 2 missing (gap between checkpoints 1 and 3)"
@@ -86,6 +87,7 @@ def test_witnessed_checkpoints_catch_what_the_database_no_longer_shows(
     witnessed = checkpoint(audit_log, key)  # published; a witness kept it
     with bypassing_triggers(audit_log) as connection:
         connection.execute(text("DELETE FROM audit_entries WHERE seq > 5"))
+        connection.execute(text("DELETE FROM audit_checkpoint_notes WHERE checkpoint_number = 2"))
         connection.execute(text("DELETE FROM audit_checkpoints WHERE number = 2"))
 
     assert verify(audit_log, key).ok  # the database alone looks consistent
@@ -102,6 +104,7 @@ def test_a_witnessed_checkpoint_that_differs_from_the_stored_one_fails(
     witnessed = checkpoint(audit_log, key)
     append_many(audit_log, 2, start=4)
     with bypassing_triggers(audit_log) as connection:  # replaced by a re-signed copy
+        connection.execute(text("DELETE FROM audit_checkpoint_notes"))
         connection.execute(text("DELETE FROM audit_checkpoints"))
     checkpoint(audit_log, key)
     report = verify_log(audit_log, [key.public_key()], witnessed=[witnessed])

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import click
 
-from audit.checkpointer import Checkpointer, CheckpointRefused
+from audit import note, tlog_checkpoint
+from audit.checkpointer import CheckpointRefused
 from audit.database import make_engine
-from audit.publish import CheckpointPublisher
-from audit.signer_memory import SignerMemory
 from audit.signing import key_id, public_key_pem
 from audit.store import AuditLog
 from base.settings import load_settings
+from closeloop import checkpointing
 from closeloop.cli.audit.common import configured_key
 from closeloop.cli.errors import CannotCheck
 from closeloop.cli.exit_status import ExitStatus
@@ -38,15 +38,11 @@ def checkpoint_command(force: bool, no_publish: bool) -> None:
     """
     settings = load_settings()
     configure_logging(settings)  # to stderr: stdout is for the result
-    key = configured_key(settings, create=True)
-    assert key is not None  # create=True always gives a key
-    publisher = None
-    if settings.audit_publish_checkpoints and not no_publish:
-        publisher = CheckpointPublisher(settings.kafka_bootstrap)
+    configured_key(settings, create=True)  # a bad key setting: the usual clear error
     log = AuditLog.from_url(settings.resolved_database_url)
     try:
-        memory = SignerMemory.beside_key(settings.home_dir, key_id(key))
-        result = Checkpointer(log, key, publisher=publisher, memory=memory).checkpoint(force=force)
+        checkpointer, _ = checkpointing.from_settings(log, settings, publish=not no_publish)
+        result = checkpointer.checkpoint(force=force)
     except CheckpointRefused as exc:
         click.echo(f"error: not signing: {exc}", err=True)
         sys.exit(ExitStatus.REFUSED)
@@ -77,13 +73,21 @@ def checkpoint_command(force: bool, no_publish: bool) -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the PEM to this file instead of printing it.",
+    help="Write the key to this file instead of printing it.",
 )
-def public_key_command(out: Path | None) -> None:
+@click.option(
+    "--vkey",
+    is_flag=True,
+    help="Print the C2SP verifier key (origin+key id+key) that signed-note tools and "
+    "witnesses take, instead of the PEM.",
+)
+def public_key_command(out: Path | None, vkey: bool) -> None:
     """Print the public key that verifies checkpoints (PEM), for auditors and witnesses.
 
     Its key id (the first 16 hex digits of SHA-256 over the raw 32-byte key) goes to
     stderr: give it to auditors through a second channel so they can check their copy.
+    With --vkey it prints the same key as a C2SP verifier key under the log's origin
+    (CLOSELOOP_AUDIT_ORIGIN), the form `closeloop audit witness --log-key` takes.
     """
     settings = load_settings()
     private = configured_key(settings)
@@ -93,11 +97,14 @@ def public_key_command(out: Path | None) -> None:
             "checkpoint`), or set CLOSELOOP_AUDIT_SIGNING_KEY"
         )
     pem = public_key_pem(private)
+    if vkey:
+        origin = settings.audit_origin or tlog_checkpoint.default_origin(private)
+        pem = (note.vkey(origin, private.public_key()) + "\n").encode("utf-8")
     if out:
         out.write_bytes(pem)
         click.echo(f"wrote {out}", err=True)
     else:
-        click.echo(pem.decode("ascii"), nl=False)
+        click.echo(pem.decode("utf-8"), nl=False)
     click.echo(f"key id {key_id(private)}", err=True)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from audit.signing import Checkpoint, key_id, sign_checkpoint
 from audit.store import AuditLog
 from audit.tlog_checkpoint import TreeHead, default_origin, sign_tree_head, signed_note
 from audit.tree import MerkleTree
+from audit.witness_client import WitnessClient
 
 log = structlog.get_logger(__name__)
 
@@ -72,11 +74,13 @@ class Checkpointer:
         publisher: CheckpointPublisher | None = None,
         memory: SignerMemory | None = None,
         origin: str | None = None,
+        witnesses: WitnessClient | None = None,
     ) -> None:
         self.log = audit_log
         self.key = key
         # The log's name in its C2SP checkpoint notes (audit.tlog_checkpoint).
         self.origin = origin or default_origin(key)
+        self.witnesses = witnesses  # asked to cosign each new checkpoint, before publishing
         self.publisher = publisher
         self.memory = memory  # the last checkpoint this signer signed, outside the database
         self.tree = MerkleTree()
@@ -112,6 +116,7 @@ class Checkpointer:
                 if made is not None:
                     if self.memory is not None:
                         self.memory.remember(made)
+                    made = self._cosigned(made)
                     latest = made
                     log.info(
                         "audit checkpoint signed",
@@ -122,6 +127,16 @@ class Checkpointer:
                     )
             published, error = self.publish_pending()
             return CheckpointResult(made, latest, published, error)
+
+    def _cosigned(self, made: SignedCheckpoint) -> SignedCheckpoint:
+        """Ask the witnesses to cosign `made`; keep and attach what they return."""
+        if self.witnesses is None or made.note is None:
+            return made
+        lines = ""
+        for got in self.witnesses.cosign(made.note, self.tree, made.tree_size):
+            self.log.store_cosignature(made.number, got.witness, got.line)
+            lines += got.line
+        return dataclasses.replace(made, note=made.note + lines) if lines else made
 
     def _note(self, size: int) -> str:
         """The same tree head as a C2SP signed note, signed by the same key."""

@@ -88,7 +88,7 @@ class Verifier:
     @classmethod
     def from_vkey(cls, text: str) -> Verifier:
         """Parse a vkey; raises `NoteError` naming what is wrong."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # base64 may hold "+" too
         if len(parts) != 3:
             raise NoteError("a verifier key is name+hex key id+base64 key, three parts")
         name, hex_id, encoded = parts

@@ -96,6 +96,12 @@ _ROW_RULES = (
         "NEW.checkpoint_number <> COALESCE((SELECT MAX(number) FROM audit_checkpoints), 0)",
         "audit checkpoint note refused: only the newest checkpoint can get its note",
     ),
+    (
+        "audit_checkpoint_cosignatures_latest_only",
+        "audit_checkpoint_cosignatures",
+        "NEW.checkpoint_number <> COALESCE((SELECT MAX(number) FROM audit_checkpoints), 0)",
+        "audit cosignature refused: only the newest checkpoint can be cosigned",
+    ),
 )
 
 

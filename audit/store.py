@@ -8,6 +8,7 @@ the SELECT-only auditor role.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from audit.tables import (
     AUDIT_TABLES,
     AuditEntryRow,
     Base,
+    CheckpointCosignatureRow,
     CheckpointNoteRow,
     CheckpointPublicationRow,
     CheckpointRow,
@@ -254,12 +256,20 @@ class AuditLog:
         """Stored checkpoints the broker has not acknowledged yet, oldest first."""
         published = select(CheckpointPublicationRow.checkpoint_number)
         with self._reader.connect() as connection:
-            rows = connection.execute(
-                self._with_notes(connection)
-                .where(CheckpointRow.number.not_in(published))
-                .order_by(CheckpointRow.number)
-            ).all()
-        return [SignedCheckpoint.from_row(row) for row in rows]
+            return self._read_checkpoints(
+                connection, CheckpointRow.number, where=CheckpointRow.number.not_in(published)
+            )
+
+    def store_cosignature(self, number: int, witness: str, line: str) -> None:
+        """Keep a witness's cosignature line on checkpoint `number` (once per witness)."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(CheckpointCosignatureRow),
+                    {"checkpoint_number": number, "witness": witness, "line": line},
+                )
+        except IntegrityError:
+            pass  # the same witness cosigned it for another checkpointer: one line is enough
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -312,17 +322,41 @@ class AuditLog:
     def checkpoints(self) -> list[SignedCheckpoint]:
         """Every stored checkpoint, oldest first."""
         with self._reader.connect() as connection:
-            rows = connection.execute(
-                self._with_notes(connection).order_by(CheckpointRow.number)
-            ).all()
-        return [SignedCheckpoint.from_row(row) for row in rows]
+            return self._read_checkpoints(connection, CheckpointRow.number)
 
     def latest_checkpoint(self) -> SignedCheckpoint | None:
         with self._reader.connect() as connection:
-            row = connection.execute(
-                self._with_notes(connection).order_by(CheckpointRow.number.desc()).limit(1)
-            ).first()
-        return SignedCheckpoint.from_row(row) if row else None
+            latest = self._read_checkpoints(connection, CheckpointRow.number.desc(), limit=1)
+        return latest[0] if latest else None
+
+    def _read_checkpoints(
+        self, connection: Connection, order: Any, *, where: Any = None, limit: int | None = None
+    ) -> list[SignedCheckpoint]:
+        """Checkpoints with their notes, each note followed by the witnesses' cosignatures."""
+        query = self._with_notes(connection)
+        if where is not None:
+            query = query.where(where)
+        query = query.order_by(order)
+        if limit is not None:
+            query = query.limit(limit)
+        found = [SignedCheckpoint.from_row(row) for row in connection.execute(query)]
+        if not self._has_notes or not found:
+            return found
+        number = CheckpointCosignatureRow.checkpoint_number
+        cosignatures = select(number, CheckpointCosignatureRow.line).order_by(
+            number, CheckpointCosignatureRow.witness
+        )
+        if limit is not None or where is not None:
+            cosignatures = cosignatures.where(number.in_([cp.number for cp in found]))
+        lines: dict[int, str] = {}
+        for checkpoint_number, line in connection.execute(cosignatures):
+            lines[checkpoint_number] = lines.get(checkpoint_number, "") + line
+        return [
+            dataclasses.replace(cp, note=cp.note + lines[cp.number])
+            if cp.note is not None and cp.number in lines
+            else cp
+            for cp in found
+        ]
 
     def _with_notes(self, connection: Connection) -> Select[Any]:
         """Checkpoint rows with their signed note, if the log has the notes table yet.
@@ -336,7 +370,8 @@ class AuditLog:
             return select(CheckpointRow)
         joined = cast("Select[Any]", select(CheckpointRow, CheckpointNoteRow.note))
         return joined.outerjoin(
-            CheckpointNoteRow, CheckpointNoteRow.checkpoint_number == CheckpointRow.number
+            CheckpointNoteRow,
+            CheckpointNoteRow.checkpoint_number == CheckpointRow.number,
         )
 
 

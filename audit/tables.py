@@ -65,6 +65,18 @@ class CheckpointNoteRow(Base):
     note: Mapped[str] = mapped_column(Text)
 
 
+class CheckpointCosignatureRow(Base):
+    """A witness's cosignature on a checkpoint's note (`audit.witness_client`)."""
+
+    __tablename__ = "audit_checkpoint_cosignatures"
+
+    checkpoint_number: Mapped[int] = mapped_column(
+        SEQ_TYPE, ForeignKey("audit_checkpoints.number"), primary_key=True, autoincrement=False
+    )
+    witness: Mapped[str] = mapped_column(String(255), primary_key=True)
+    line: Mapped[str] = mapped_column(Text)  # the note signature line, newline included
+
+
 class CheckpointPublicationRow(Base):
     """A checkpoint the broker acknowledged: the outbox that makes publishing retryable.
 
@@ -86,5 +98,6 @@ AUDIT_TABLES = (
     AuditEntryRow.__tablename__,
     CheckpointRow.__tablename__,
     CheckpointNoteRow.__tablename__,
+    CheckpointCosignatureRow.__tablename__,
     CheckpointPublicationRow.__tablename__,
 )

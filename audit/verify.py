@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit import canonical, merkle
 from audit.checkpoints import SignedCheckpoint
+from audit.cosignature import Cosigner, check_cosignatures
 from audit.signing import CheckpointSignatureError, key_id, verify_checkpoint_signature
 from audit.store import AuditLog
 from audit.tlog_checkpoint import note_problem
@@ -63,6 +64,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cosigned_by: list[str] | None = None  # trusted witnesses on the latest checkpoint
 
     @property
     def ok(self) -> bool:
@@ -104,6 +106,7 @@ class Report:
                 for p in self.problems
             ],
             "warnings": self.warnings,
+            **({"cosigned_by": self.cosigned_by} if self.cosigned_by is not None else {}),
             "seconds": round(self.seconds, 3),
         }
 
@@ -113,10 +116,16 @@ def verify_log(
     public_keys: Sequence[Ed25519PublicKey],
     *,
     witnessed: Sequence[SignedCheckpoint] = (),
+    cosigners: Sequence[Cosigner] = (),
+    required_cosignatures: int = 0,
     progress: Progress | None = None,
     progress_every: int = 10_000,
 ) -> Report:
-    """Verify `log` against the checkpoints it stores (and any `witnessed` ones)."""
+    """Verify `log` against the checkpoints it stores (and any `witnessed` ones).
+
+    With `cosigners`, the latest checkpoint must carry valid cosignatures of at least
+    `required_cosignatures` of them (k of n witnesses).
+    """
     started = time.perf_counter()
     stored = log.checkpoints()  # read before the entries: entries only grow meanwhile
     total = log.count()
@@ -126,6 +135,12 @@ def verify_log(
         if progress and done % progress_every == 0:
             progress(done, max(total, done))
     report = checker.finish()
+    if cosigners:
+        check = check_cosignatures(stored, cosigners, required_cosignatures)
+        report.cosigned_by = list(check.cosigned_by)
+        report.problems += [
+            Problem(message, checkpoint=number) for number, message in check.problems
+        ]
     if progress and report.entries % progress_every:
         progress(report.entries, report.entries)
     report.seconds = time.perf_counter() - started

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.deadlines import DeadlinePolicy
@@ -23,6 +23,15 @@ def split_host_port(address: str, default_port: int) -> tuple[str, int]:
     if not sep:
         return address, default_port
     return host or "127.0.0.1", int(port)
+
+
+class WitnessSetting(BaseModel):
+    """One witness (c2sp.org/tlog-witness): where it listens and the key it cosigns with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="its submission prefix, e.g. https://witness.example/")
+    key: str = Field(description="its verifier key, as `closeloop audit witness` prints it")
 
 
 class Settings(BaseSettings):
@@ -65,6 +74,11 @@ class Settings(BaseSettings):
     )
     audit_publish_checkpoints: bool = Field(
         default=True, description="publish checkpoints to audit.checkpoints.v1 for witnesses"
+    )
+    audit_witnesses: list[WitnessSetting] = Field(
+        default_factory=list,
+        description="witnesses that cosign each checkpoint: a JSON list of "
+        '{"url": submission prefix, "key": the witness vkey}',
     )
     audit_origin: str | None = Field(
         default=None,

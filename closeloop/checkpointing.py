@@ -14,10 +14,12 @@ import structlog
 
 from audit import keys
 from audit.checkpointer import Checkpointer, CheckpointPolicy, run_periodic
+from audit.cosignature import Cosigner
 from audit.publish import CheckpointPublisher
 from audit.signer_memory import SignerMemory
 from audit.signing import key_id
 from audit.store import AuditLog
+from audit.witness_client import WitnessClient, WitnessEndpoint
 from base.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -40,8 +42,18 @@ def from_settings(
         interval=settings.audit_checkpoint_interval, entries=settings.audit_checkpoint_entries
     )
     memory = SignerMemory.beside_key(settings.home_dir, key_id(key))
+    witnesses = None
+    if settings.audit_witnesses:
+        witnesses = WitnessClient(
+            [WitnessEndpoint(w.url, Cosigner.from_vkey(w.key)) for w in settings.audit_witnesses]
+        )
     checkpointer = Checkpointer(
-        audit_log, key, publisher=publisher, memory=memory, origin=settings.audit_origin
+        audit_log,
+        key,
+        publisher=publisher,
+        memory=memory,
+        origin=settings.audit_origin,
+        witnesses=witnesses,
     )
     return checkpointer, policy
 

@@ -19,6 +19,8 @@ from pydantic import ValidationError
 
 from audit import keys
 from audit.checkpoints import SignedCheckpoint
+from audit.cosignature import Cosigner
+from audit.note import NoteError
 from audit.signer_memory import SignerMemory, SignerMemoryError
 from audit.signing import key_id
 from audit.verify import Report, verify_log
@@ -47,10 +49,31 @@ _SHOWN_PROBLEMS = 20
     help="Checkpoints you kept (JSON lines, the audit.checkpoints.v1 format, e.g. consumed "
     "from the topic or from an earlier export); the log must agree with them too.",
 )
+@click.option(
+    "--witness-key",
+    "witness_keys",
+    multiple=True,
+    metavar="VKEY",
+    help="A witness you trust, as its verifier key (`closeloop audit witness --print-key`); "
+    "repeat for several. The latest checkpoint must carry their cosignatures.",
+)
+@click.option(
+    "--cosignatures",
+    "required",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="How many of the --witness-key witnesses must have cosigned the latest checkpoint "
+    "(default: all of them).",
+)
 @click.option("--json", "as_json", is_flag=True, help="The result as one JSON document.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def verify_command(
-    public_key_files: tuple[Path, ...], witness_files: tuple[Path, ...], as_json: bool, quiet: bool
+    public_key_files: tuple[Path, ...],
+    witness_files: tuple[Path, ...],
+    witness_keys: tuple[str, ...],
+    required: int | None,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
     """Recompute the whole log and check it against the signed checkpoints.
 
@@ -62,6 +85,12 @@ def verify_command(
     seq) or checkpoint and what is wrong. Exits 2 when it cannot check (no public key).
     """
     settings = load_settings()
+    cosigners = _cosigners(witness_keys)
+    if required is not None and required > len(cosigners):
+        raise click.BadParameter(
+            f"{required} cosignatures required but only {len(cosigners)} --witness-key given",
+            param_hint="--cosignatures",
+        )
     log = open_log(settings)
     public_keys = _trusted_keys(settings, public_key_files)
     witnessed = _read_witnesses(witness_files)
@@ -75,7 +104,12 @@ def verify_command(
         )
         sys.exit(ExitStatus.USAGE)
     report = verify_log(
-        log, public_keys, witnessed=witnessed, progress=None if quiet else _progress_printer()
+        log,
+        public_keys,
+        witnessed=witnessed,
+        cosigners=cosigners,
+        required_cosignatures=len(cosigners) if required is None else required,
+        progress=None if quiet else _progress_printer(),
     )
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
@@ -106,6 +140,9 @@ def _print_report(report: Report, public_keys: list[Ed25519PublicKey]) -> None:
         f"{_count(report.consistency_proofs, 'consistency proof')} in {report.seconds:.2f} s "
         f"(trusted key: {trusted})"
     )
+    if report.cosigned_by is not None:
+        names = ", ".join(report.cosigned_by) or "no trusted witness"
+        click.echo(f"latest checkpoint cosigned by: {names}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")
     if report.problems:
@@ -145,6 +182,13 @@ def _signer_memories(
         if last is not None:
             remembered.append(last)
     return remembered
+
+
+def _cosigners(texts: tuple[str, ...]) -> list[Cosigner]:
+    try:
+        return [Cosigner.from_vkey(text) for text in texts]
+    except NoteError as exc:
+        raise click.BadParameter(str(exc), param_hint="--witness-key") from None
 
 
 def _read_witnesses(files: tuple[Path, ...]) -> list[SignedCheckpoint]:

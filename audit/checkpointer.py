@@ -42,6 +42,10 @@ from audit.witness_client import WitnessClient
 log = structlog.get_logger(__name__)
 
 
+# How often the publisher looks whether the broker lost checkpoints it acknowledged.
+BROKER_CHECK_SECONDS = 30.0
+
+
 class CheckpointRefused(RuntimeError):
     """The log does not verify, so it will not be signed; the message says where."""
 
@@ -86,6 +90,7 @@ class Checkpointer:
         self.tree = MerkleTree()
         self._head_hash = canonical.GENESIS_HASH
         self._lock = threading.Lock()
+        self._broker_checked_at = -BROKER_CHECK_SECONDS  # the first publish checks at once
 
     def checkpoint(self, *, force: bool = False, now: datetime | None = None) -> CheckpointResult:
         """Sign and store a checkpoint of every entry, then publish what is unpublished.
@@ -152,8 +157,13 @@ class Checkpointer:
         """Publish stored checkpoints not yet acknowledged; returns (acks, error or None)."""
         if self.publisher is None:
             return (), None
+        now = time.monotonic()
+        check_lost = now - self._broker_checked_at >= BROKER_CHECK_SECONDS
         try:
-            return tuple(publish_pending(self.log, self.publisher)), None
+            published = publish_pending(self.log, self.publisher, check_lost=check_lost)
+            if check_lost:
+                self._broker_checked_at = now
+            return tuple(published), None
         except Exception as exc:  # any broker failure: the checkpoint is kept
             reason = (
                 str(exc)

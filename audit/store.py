@@ -21,6 +21,7 @@ from sqlalchemy import (
     Row,
     Select,
     bindparam,
+    func,
     insert,
     inspect,
     or_,
@@ -259,6 +260,14 @@ class AuditLog:
             return self._read_checkpoints(
                 connection, CheckpointRow.number, where=CheckpointRow.number.not_in(published)
             )
+
+    def newest_published_number(self) -> int:
+        """The highest checkpoint number the broker ever acknowledged (0: none)."""
+        with self._reader.connect() as connection:
+            newest = connection.execute(
+                select(func.max(CheckpointPublicationRow.checkpoint_number))
+            ).scalar()
+        return int(newest or 0)
 
     def store_cosignature(self, number: int, witness: str, line: str) -> None:
         """Keep a witness's cosignature line on checkpoint `number` (once per witness)."""

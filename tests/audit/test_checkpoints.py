@@ -5,6 +5,7 @@ that does not verify; stored even when the broker is down, and published to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import stat
@@ -213,10 +214,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def kafka_bootstrap() -> Iterator[str]:
-    """A real Tansu broker with the checkpoint topic (its data lives in memory only)."""
-    port = _free_port()
+@contextlib.contextmanager
+def _tansu(port: int) -> Iterator[str]:
+    """A real Tansu broker on `port` with the checkpoint topic (its data lives in memory)."""
     address = f"tcp://127.0.0.1:{port}"
     process = subprocess.Popen(
         [
@@ -232,7 +232,7 @@ def kafka_bootstrap() -> Iterator[str]:
     )
     bootstrap = f"127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
@@ -247,6 +247,12 @@ def kafka_bootstrap() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def kafka_bootstrap() -> Iterator[str]:
+    with _tansu(_free_port()) as bootstrap:
+        yield bootstrap
 
 
 def _published(bootstrap: str) -> list[tuple[bytes, dict[str, object]]]:
@@ -318,3 +324,26 @@ def test_the_worker_settings_publish_to_the_configured_broker(
     assert checkpointer.checkpoint().published
     quiet = Settings(home=tmp_path, audit_publish_checkpoints=False)
     assert from_settings(log, quiet)[0].publisher is None
+
+
+def test_checkpoints_a_restarted_broker_lost_are_published_again(
+    audit_log: AuditLog, key: Ed25519PrivateKey
+) -> None:
+    """Issue 11, attack 8: a witness that joins after a broker restart still gets them all."""
+    port = _free_port()
+    with _tansu(port) as bootstrap:
+        checkpointer = Checkpointer(audit_log, key, publisher=CheckpointPublisher(bootstrap))
+        append_many(audit_log, 3)
+        checkpointer.checkpoint()
+        append_many(audit_log, 3, start=3)
+        checkpointer.checkpoint()
+        assert [e["number"] for _, e in _published(bootstrap)] == [1, 2]
+    with _tansu(port) as bootstrap:  # restarted: memory only, the topic is empty again
+        assert _published(bootstrap) == []
+        restarted = Checkpointer(audit_log, key, publisher=CheckpointPublisher(bootstrap))
+        result = restarted.checkpoint()  # nothing new to sign; the lost ones go out again
+        assert result.publish_error is None
+        assert [e["number"] for _, e in _published(bootstrap)] == [1, 2]
+        again = Checkpointer(audit_log, key, publisher=CheckpointPublisher(bootstrap))
+        assert again.checkpoint().published == ()  # the broker has them now: no repeats
+        assert [e["number"] for _, e in _published(bootstrap)] == [1, 2]

@@ -30,6 +30,7 @@ from workflows.retries import (
     PUBLISH_RETRY,
     run_activity,
 )
+from workflows.signature import STATE_ENCODING
 
 # The state keeps the latest entries only: it travels in every query and continue-as-new,
 # and the audit log is the record (issue 8). Runs from before replay unbounded.
@@ -86,6 +87,7 @@ def decision_entry(
             "signature": {
                 "meaning": rule.meaning.value,
                 "state_hash": signed_hash,
+                "state_encoding": STATE_ENCODING,
                 "signed_at": now.isoformat(),
             },
             "from_status": before.status.value,

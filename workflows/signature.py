@@ -1,22 +1,31 @@
 """What a signature on a decision covers: the SHA-256 of the complaint state being signed.
 
-The state is the one the signer saw (before the decision), encoded as canonical JSON: the
-pydantic JSON form of `ComplaintState` without its derived fields, keys sorted, no spaces.
-The `current_state` query shows the same `state_hash`, so a person can sign exactly what
-they reviewed (`expected_state_hash`), and anyone holding the state can recompute it.
+The state is the one the signer saw (before the decision): the pydantic JSON form of
+`ComplaintState` without its derived fields, encoded as RFC 8785 canonical JSON, the one
+encoding everything hashed or signed in Closeloop uses (the audit log's entries too). The
+`current_state` query shows the same `state_hash`, so a person can sign exactly what they
+reviewed (`expected_state_hash`), and anyone holding the state can recompute it in any
+language with an RFC 8785 library.
+
+Versions, named in each decision's audit entry (`signature.state_encoding`):
+- `rfc8785` (current): SHA-256 over the RFC 8785 encoding.
+- entries without the field (before 2026-12): SHA-256 over Python's
+  `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, which differs
+  from RFC 8785 for some numbers and for key order outside the Basic Multilingual Plane.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 
+from audit.jcs import encode_bytes
 from schemas.complaint_state import DERIVED_FIELDS, ComplaintState
+
+STATE_ENCODING = "rfc8785"
 
 
 def canonical_state(state: ComplaintState) -> bytes:
-    document = state.model_dump(mode="json", exclude=set(DERIVED_FIELDS))
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return encode_bytes(state.model_dump(mode="json", exclude=set(DERIVED_FIELDS)))
 
 
 def state_hash(state: ComplaintState) -> str:

@@ -103,6 +103,7 @@ async def test_complaint_to_closure(harness, make):
     assert triaged.data["actor"] == {"id": make.handler.id, "name": make.handler.name}
     assert triaged.data["signature"]["meaning"] == SignatureMeaning.REVIEWED
     assert triaged.data["signature"]["state_hash"] == reviewed_hash
+    assert triaged.data["signature"]["state_encoding"] == "rfc8785"
     assert triaged.reason == "Overheating risk"
     assert triaged.data["from_status"] == "acknowledged"
     assert triaged.data["to_status"] == "triaged"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import rfc8785
 from temporalio import workflow
 
-from schemas.complaint_state import ComplaintState, ComplaintStatus, Signed
+from schemas.complaint_state import DERIVED_FIELDS, ComplaintState, ComplaintStatus, Signed
 from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import (
     CUSTOMER_ACTIVITY_SIGNAL,
@@ -196,6 +198,14 @@ def test_state_hash_is_stable_and_covers_the_state():
     assert state_hash(derived) == state_hash(state)
     LOGIC[Decision.RECORD_SURVEY].apply(state, RecordSurveyInput(actor=ACTOR, csat=5), signed())
     assert state_hash(state) != state_hash(new_state())
+
+
+def test_state_hash_is_sha256_of_the_rfc8785_encoding_any_library_gives():
+    """Recomputable outside Closeloop: the independent `rfc8785` library agrees."""
+    state = new_state()
+    LOGIC[Decision.RECORD_SURVEY].apply(state, RecordSurveyInput(actor=ACTOR, csat=5), signed())
+    document = state.model_dump(mode="json", exclude=set(DERIVED_FIELDS))
+    assert state_hash(state) == hashlib.sha256(rfc8785.dumps(document)).hexdigest()
 
 
 def test_deadline_policy_overrides_one_severity():

@@ -29,7 +29,7 @@ from typing import Any
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit import canonical, merkle
+from audit import canonical, incidents, merkle
 from audit.checkpoints import SignedCheckpoint
 from audit.publish import CheckpointPublisher, Publication, publish_pending
 from audit.signer_memory import SignerMemory, SignerMemoryError
@@ -90,6 +90,7 @@ class Checkpointer:
         self.tree = MerkleTree()
         self._head_hash = canonical.GENESIS_HASH
         self._lock = threading.Lock()
+        self._incidents: dict[int, incidents.Incident] = {}  # acknowledged bad entries, by seq
         self._broker_checked_at = -BROKER_CHECK_SECONDS  # the first publish checks at once
 
     def checkpoint(self, *, force: bool = False, now: datetime | None = None) -> CheckpointResult:
@@ -181,6 +182,10 @@ class Checkpointer:
     # --- keeping the verified tree up to date ----------------------------------------------
 
     def _catch_up(self, latest: SignedCheckpoint | None) -> None:
+        self._incidents = incidents.read(
+            self.log.rows_of_type(incidents.INCIDENT_TYPE),
+            {key_id(self.key): self.key.public_key()},
+        )
         if self.tree.size == 0 and latest is not None and latest.tree_size:
             self._adopt_signed_prefix(latest)
         for row in self.log.iter_rows(after=self.tree.size, batch_size=10_000):
@@ -252,12 +257,20 @@ class Checkpointer:
             not_canonical = canonical.non_canonical_reason(data)
         except (ValueError, RecursionError):
             not_canonical = "its data is not JSON"
-        if not_canonical:
-            raise CheckpointRefused(f"entry {seq}: {not_canonical}; run `closeloop audit verify`")
-        recomputed = canonical.stored_entry_hash(
-            seq, complaint_id, entry_type, actor, recorded_at, occurred_at,
-            reason, data, idempotency_key, prev_hash,
-        )  # fmt: skip
+        known = self._incidents.get(seq)
+        acknowledged = known is not None and known.entry_hash == stored_hash
+        if not_canonical and not acknowledged:
+            raise CheckpointRefused(
+                f"entry {seq}: {not_canonical}; run `closeloop audit verify` (after "
+                "investigating it, `closeloop audit incident` lets signing go on past it)"
+            )
+        try:
+            recomputed = canonical.stored_entry_hash(
+                seq, complaint_id, entry_type, actor, recorded_at, occurred_at,
+                reason, data, idempotency_key, prev_hash,
+            )  # fmt: skip
+        except (ValueError, RecursionError):
+            recomputed = stored_hash if acknowledged else ""  # data not JSON: its hash stands
         if recomputed != stored_hash:
             raise CheckpointRefused(f"entry {seq}: hash mismatch; run `closeloop audit verify`")
         self.tree.append(merkle.leaf_hash(canonical.leaf_input(stored_hash)))

@@ -269,6 +269,12 @@ class AuditLog:
             ).scalar()
         return int(newest or 0)
 
+    def rows_of_type(self, entry_type: str) -> list[tuple[int, str, str]]:
+        """(seq, reason, stored data text) of every entry of one type, in seq order."""
+        query = select(_T.seq, _T.reason, _T.data).where(_T.entry_type == entry_type)
+        with self._reader.connect() as connection:
+            return [(r.seq, r.reason, r.data) for r in connection.execute(query.order_by(_T.seq))]
+
     def store_cosignature(self, number: int, witness: str, line: str) -> None:
         """Keep a witness's cosignature line on checkpoint `number` (once per witness)."""
         try:

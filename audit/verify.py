@@ -23,14 +23,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit import canonical, merkle
+from audit import canonical, incidents, merkle
 from audit.checkpoints import SignedCheckpoint
 from audit.cosignature import Cosigner, check_cosignatures
+from audit.report import Problem, Report
 from audit.signing import CheckpointSignatureError, key_id, verify_checkpoint_signature
 from audit.store import AuditLog
 from audit.tlog_checkpoint import note_problem
@@ -38,77 +38,6 @@ from audit.tree import MerkleTree
 
 Progress = Callable[[int, int], None]
 """Called with (entries checked, entries expected) every `progress_every` entries."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing that does not hold. `seq` is the entry it names, if any."""
-
-    message: str
-    seq: int | None = None
-    checkpoint: int | None = None
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class Report:
-    """What verification found; `ok` only when nothing is wrong."""
-
-    entries: int = 0
-    checkpoints: int = 0
-    consistency_proofs: int = 0
-    root_hash: str = merkle.EMPTY_ROOT.hex()
-    latest: SignedCheckpoint | None = None
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    cosigned_by: list[str] | None = None  # trusted witnesses on the latest checkpoint
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_problem(self) -> Problem | None:
-        """The earliest bad entry, else the first bad checkpoint."""
-        named = [p for p in self.problems if p.seq is not None]
-        if named:
-            return min(named, key=lambda p: p.seq or 0)
-        return self.problems[0] if self.problems else None
-
-    @property
-    def first_bad_seq(self) -> int | None:
-        first = self.first_problem
-        return first.seq if first else None
-
-    def summary(self) -> str:
-        if self.ok:
-            signed = "no checkpoints yet"
-            if self.latest:
-                plural = "" if self.checkpoints == 1 else "s"
-                signed = f"{self.checkpoints} checkpoint{plural} valid, latest {self.latest.label}"
-            return f"OK: {self.entries} entries intact; {signed}; root {self.root_hash}"
-        return f"FAILED: {self.first_problem}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "checkpoints": self.checkpoints,
-            "consistency_proofs": self.consistency_proofs,
-            "root_hash": self.root_hash,
-            "latest_checkpoint": self.latest.to_json() if self.latest else None,
-            "first_bad_seq": self.first_bad_seq,
-            "problems": [
-                {"seq": p.seq, "checkpoint": p.checkpoint, "message": p.message}
-                for p in self.problems
-            ],
-            "warnings": self.warnings,
-            **({"cosigned_by": self.cosigned_by} if self.cosigned_by is not None else {}),
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def verify_log(
@@ -129,7 +58,9 @@ def verify_log(
     started = time.perf_counter()
     stored = log.checkpoints()  # read before the entries: entries only grow meanwhile
     total = log.count()
-    checker = _Checker(stored, witnessed, {key_id(k): k for k in public_keys})
+    trusted = {key_id(k): k for k in public_keys}
+    acknowledged = incidents.read(log.rows_of_type(incidents.INCIDENT_TYPE), trusted)
+    checker = _Checker(stored, witnessed, trusted, acknowledged)
     for done, row in enumerate(log.iter_rows(batch_size=10_000), start=1):
         checker.entry(row)
         if progress and done % progress_every == 0:
@@ -155,7 +86,9 @@ class _Checker:
         stored: Sequence[SignedCheckpoint],
         witnessed: Iterable[SignedCheckpoint],
         keys: dict[str, Ed25519PublicKey],
+        acknowledged: dict[int, incidents.Incident] | None = None,
     ) -> None:
+        self.incidents = acknowledged or {}
         self.report = Report(checkpoints=len(stored), latest=stored[-1] if stored else None)
         self.keys = keys
         self.tree = MerkleTree()
@@ -255,14 +188,16 @@ class _Checker:
         if gap:
             self._gap(seq)
         fields = (complaint_id, entry_type, actor, recorded_at, occurred_at, reason)
+        known = self.incidents.get(seq)
+        acknowledged = known is not None and known.entry_hash == stored_hash
         try:
             not_canonical = canonical.non_canonical_reason(data)
             if not_canonical:
-                self._problem(f"entry {seq}: {not_canonical}", seq=seq)
+                self._data_finding(seq, not_canonical, acknowledged)
             recomputed = _hash_as(seq, fields, data, idempotency_key, prev_hash)
         except (ValueError, TypeError, RecursionError) as exc:
-            self._problem(f"entry {seq}: cannot be encoded canonically ({exc})", seq=seq)
-            recomputed = "0" * 64
+            self._data_finding(seq, f"cannot be encoded canonically ({exc})", acknowledged)
+            recomputed = stored_hash if acknowledged else "0" * 64
         if recomputed != stored_hash:
             self._problem(
                 f"entry {seq}: hash mismatch (stored {stored_hash}, recomputed {recomputed})"
@@ -279,6 +214,14 @@ class _Checker:
             self.tree.append(merkle.leaf_hash(bytes.fromhex(recomputed)))
             for label, cp in self.by_size.get(self.tree.size, ()):
                 self._check_root(label, cp)
+
+    def _data_finding(self, seq: int, finding: str, acknowledged: bool) -> None:
+        """A bad entry: a problem, unless the key holder acknowledged it (audit.incidents)."""
+        if not acknowledged:
+            self._problem(f"entry {seq}: {finding}", seq=seq)
+        elif seq not in self.report.incidents:
+            self.report.incidents.append(seq)
+            self.report.warnings.append(self.incidents[seq].describe())
 
     def _gap(self, seq: int) -> None:
         first, last = self.expected_seq, seq - 1

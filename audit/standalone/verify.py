@@ -37,7 +37,10 @@ What it checks, from the first entry:
    (proofs/inclusion.jsonl, when the bundle has it).
 5. Nothing was cut off: the log reaches the latest checkpoint's tree size, and the size
    of every checkpoint given with --witness (whose roots must match as well).
-6. The bundle holds what manifest.json says: as many checkpoints, chain entries and
+6. An entry whose data is not what was hashed is a problem, unless a later `audit.incident`
+   entry signed by a trusted key acknowledges it (the incident procedure): then it is a
+   warning on every run, and its stored hash stands as its leaf.
+7. The bundle holds what manifest.json says: as many checkpoints, chain entries and
    entries; an unfiltered export holds every entry, once and in order; a filtered one
    states its filter and proves each entry it holds by inclusion.
 """
@@ -362,6 +365,36 @@ def note_problem(key, cp):
     return f"its C2SP note has no signature of log {origin} by key {cp['key_id']}"
 
 
+# --- acknowledged incidents ---------------------------------------------------------------
+
+
+INCIDENT_MESSAGE = "closeloop-audit-incident/v1\n{seq}\n{entry_hash}\n"
+
+
+def acknowledged_incidents(exported, keys):
+    """{seq: (entry hash, acknowledging seq, reason)} from `audit.incident` entries whose
+    signature over INCIDENT_MESSAGE verifies with a trusted key (README: the incident
+    procedure). A bad entry so acknowledged is reported as a warning on every run."""
+    from cryptography.exceptions import InvalidSignature
+
+    found = {}
+    for seq, entry in sorted(exported.items()):
+        data = entry.get("data")
+        if entry.get("entry_type") != "audit.incident" or not isinstance(data, dict):
+            continue
+        try:
+            target, target_hash = int(data["seq"]), str(data["entry_hash"])
+            key = keys.get(data["key_id"])
+            if key is None or target >= seq:
+                continue
+            message = INCIDENT_MESSAGE.format(seq=target, entry_hash=target_hash)
+            key.verify(bytes.fromhex(data["signature"]), message.encode("ascii"))
+        except (KeyError, TypeError, ValueError, InvalidSignature):
+            continue
+        found.setdefault(target, (target_hash, seq, entry.get("reason", "")))
+    return found
+
+
 # --- reading the bundle ------------------------------------------------------------------
 
 
@@ -630,6 +663,7 @@ def check_bundle(bundle, keys, progress=None, witnessed=()):
 
     tree = Tree()
     recomputed_hashes = {}
+    incidents = acknowledged_incidents(exported, keys)
     expected, previous_hash, before_previous, previous_intact = 1, GENESIS_HASH, None, True
     gap_at = None
     for done, (seq, prev_hash, stored) in enumerate(chain, start=1):
@@ -648,7 +682,14 @@ def check_bundle(bundle, keys, progress=None, witnessed=()):
                 gap_at = first if gap_at is None else gap_at
         leaf_hex, intact = stored, True
         entry = exported.get(seq)
-        if entry is not None:
+        known = incidents.get(seq)
+        if entry is not None and known is not None and known[0] == stored:
+            result.warnings.append(
+                f"entry {seq}: acknowledged incident (entry {known[1]}: {known[2]}): "
+                "its data is not what was hashed; the log's key holder vouched for its hash"
+            )
+            recomputed_hashes[seq] = stored
+        elif entry is not None:
             try:
                 recomputed = entry_hash(entry, simple=seq in simple)
             except (ValueError, TypeError, AttributeError) as exc:

@@ -1,8 +1,8 @@
 """`closeloop audit …`: what auditors use to read, export and verify the audit log.
 
 One module per concern: `reading` (log, timeline), `export`, `verification` (verify),
-`checkpoints` (checkpoint, public-key, setup), `proofs` (proof, consistency) and
-`witness`; `common`
+`checkpoints` (checkpoint, public-key, setup), `proofs` (proof, consistency),
+`witness` and `incident`; `common`
 holds what they share. The group imports them; none of them imports the group.
 
 Reading commands (log, timeline, verify, proof, consistency, export) never write, so they
@@ -16,7 +16,15 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from closeloop.cli.audit import checkpoints, export, proofs, reading, verification, witness
+from closeloop.cli.audit import (
+    checkpoints,
+    export,
+    incident,
+    proofs,
+    reading,
+    verification,
+    witness,
+)
 from closeloop.cli.audit.common import database_error, redacted
 from closeloop.cli.errors import CannotCheck
 from closeloop.cli.exit_status import ExitStatus
@@ -52,7 +60,7 @@ def audit() -> None:
     """
 
 
-for _module in (reading, export, verification, checkpoints, proofs, witness):
+for _module in (reading, export, verification, checkpoints, proofs, witness, incident):
     for _command in _module.COMMANDS:
         audit.add_command(_command)
 

@@ -67,6 +67,20 @@ class Settings(BaseSettings):
         default=True, description="publish checkpoints to audit.checkpoints.v1 for witnesses"
     )
 
+    # Trend signals (trends/): the monitoring plan and when the schedule runs it.
+    monitoring_plan: Path | None = Field(
+        default=None,
+        description="TOML or JSON monitoring plan; unset: the built-in plan (README)",
+    )
+    trends_schedule: str = Field(
+        default="0 5 * * *",
+        min_length=9,
+        description="cron (UTC) of the Temporal Schedule that runs the trend analysis; daily",
+    )
+    trends_publish_signals: bool = Field(
+        default=True, description="publish trend signals to quality.signals.v1"
+    )
+
     # Complaint deadlines per stage and severity (schemas/deadlines.py documents the defaults).
     deadlines: DeadlinePolicy = Field(
         default_factory=DeadlinePolicy,

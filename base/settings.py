@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.deadlines import DeadlinePolicy
@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         default_factory=DeadlinePolicy,
         description="CLOSELOOP_DEADLINES: JSON overriding any of them, durations in ISO 8601",
     )
+
+    @field_validator("monitoring_plan", mode="before")
+    @classmethod
+    def _no_plan_file(cls, value: object) -> object:
+        """An empty CLOSELOOP_MONITORING_PLAN (a manifest's default) means the built-in plan."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @cached_property
     def home_dir(self) -> Path:

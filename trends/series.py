@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from kpi.compute import Group, figure_value, groups, per_million
 from kpi.facts import Facts
 from kpi.figures import BY_NAME, SHIPMENT_FIGURE
-from kpi.periods import Period
+from kpi.periods import NONE_LABEL, Period
 from trends.plan import COUNT_METRICS, Rule
 
 ALL = "(all)"  # the group of a rule without `by`
@@ -52,8 +52,13 @@ def series(source: Source, rule: Rule, periods: list[Period]) -> GroupSeries:
     return _figures(source, rule, periods)
 
 
-def _label(group: Group, rule: Rule) -> str:
-    return dict(group.key).get(rule.by.value, ALL) if rule.by else ALL
+def _label(group: Group, rule: Rule) -> str | None:
+    """The group's value of `by`; None for complaints without one (not triaged yet): they
+    are no category of their own."""
+    if not rule.by:
+        return ALL
+    value = dict(group.key).get(rule.by.value, ALL)
+    return None if value == NONE_LABEL else value
 
 
 def _counts(source: Source, rule: Rule, periods: list[Period]) -> GroupSeries:
@@ -67,8 +72,11 @@ def _counts(source: Source, rule: Rule, periods: list[Period]) -> GroupSeries:
             key = dict(group.key)
             if any(key.get(d.value) not in values for d, values in rule.where.items()):
                 continue
+            label = _label(group, rule)
+            if label is None:
+                continue
             value = figure_value(figure, group, source.facts) or 0.0
-            by_period = totals[_label(group, rule)]
+            by_period = totals[label]
             by_period[i] = by_period.get(i, 0.0) + value
     if not rule.by:
         totals.setdefault(ALL, {})
@@ -84,7 +92,9 @@ def _figures(source: Source, rule: Rule, periods: list[Period]) -> GroupSeries:
     found: dict[str, dict[int, float | None]] = defaultdict(dict)
     for i, period in enumerate(periods):
         for group in source.groups(period, dims):
-            found[_label(group, rule)][i] = figure_value(figure, group, source.facts)
+            label = _label(group, rule)
+            if label is not None:
+                found[label][i] = figure_value(figure, group, source.facts)
     return {
         label: [Point(p, values.get(i)) for i, p in enumerate(periods)]
         for label, values in sorted(found.items())
@@ -102,8 +112,9 @@ def _per_million(source: Source, rule: Rule, periods: list[Period]) -> GroupSeri
     for i, period in enumerate(periods):
         for group in source.groups(period, dims, evidence=True):
             rate, counted, units = per_million(group, source.facts)
-            if rate is not None and units > 0:
-                found[_label(group, rule)][i] = Point(period, rate, units / 1e6, len(counted))
+            label = _label(group, rule)
+            if rate is not None and units > 0 and label is not None:
+                found[label][i] = Point(period, rate, units / 1e6, len(counted))
         shipped: dict[str, int] = defaultdict(int)
         for (product, month), shipment in source.facts.shipments.items():
             if month == period.label:

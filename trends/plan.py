@@ -220,6 +220,9 @@ DEFAULT_PLAN_DATA: dict[str, Any] = {
 }
 
 
+METHODS = "c_chart, u_chart, poisson_exact, ewma, cusum"
+
+
 def parse_plan(data: Any, *, where: str = "monitoring plan") -> MonitoringPlan:
     try:
         return MonitoringPlan.model_validate(data)
@@ -256,6 +259,12 @@ def _first_problem(exc: ValidationError, data: Any) -> str:
     error = exc.errors()[0]
     loc = list(error["loc"])
     message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "union_tag_invalid":  # an unknown method
+        loc.append("method")
+        message = f"{error['input'].get('method')!r} is not a method; choose from {METHODS}"
+    elif error["type"] == "union_tag_not_found":
+        loc.append("method")
+        message = f"missing; choose from {METHODS}"
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         index = loc[1]
         rules = data.get("rules") if isinstance(data, dict) else None

@@ -81,10 +81,13 @@ def run(as_of: date | None, plan_path: Path | None, as_json: bool) -> None:
     Runs in this process (not through the worker), on CLOSELOOP_DATABASE_URL; signals are
     published to quality.signals.v1 unless CLOSELOOP_TRENDS_PUBLISH_SIGNALS=false.
     """
+    from base.settings import load_settings
     from closeloop.cli.trends import output
+    from closeloop.logging import configure_logging
     from trends import records
     from trends.run import Publishing, analyse
 
+    configure_logging(load_settings())  # to stderr: stdout is for the result
     chosen, source = _plan(plan_path)
     with _database() as (settings, log):
         bootstrap = settings.kafka_bootstrap if settings.trends_publish_signals else None

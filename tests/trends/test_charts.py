@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pytest
 
@@ -19,7 +20,9 @@ from trends.charts import (
 FLAT = Limits(centre=10.0, lower=0.5, upper=19.5)
 
 
-def fired(points: list[float], rule: RunRule, direction: Direction = Direction.BOTH) -> list[int]:
+def fired(
+    points: Sequence[float], rule: RunRule, direction: Direction = Direction.BOTH
+) -> list[int]:
     return [v.index for v in violations(points, [FLAT] * len(points), [rule], direction)]
 
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kpi.figures import BY_NAME, SHIPMENT_FIGURE
+from schemas.decisions import Severity
 from trends.charts import Direction, RunRule
 
 # Figures whose value per period is a count of events: what a c-chart or a Poisson test reads.
@@ -49,6 +50,11 @@ class Dimension(StrEnum):
 
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+# Dimensions with a closed set of values: a typo would silently match nothing.
+KNOWN_VALUES: dict[Dimension, tuple[str, ...]] = {
+    Dimension.SEVERITY: tuple(s.value for s in Severity),
+    Dimension.REPORTABLE: ("yes", "no"),
+}
 
 
 class _Rule(BaseModel):
@@ -69,6 +75,21 @@ class _Rule(BaseModel):
         if value not in BY_NAME:
             raise ValueError(f"{value!r} is not a KPI figure; choose from {', '.join(BY_NAME)}")
         return value
+
+    @field_validator("where")
+    @classmethod
+    def _known_values(cls, where: dict[Dimension, list[str]]) -> dict[Dimension, list[str]]:
+        for dimension, values in where.items():
+            if not values:
+                raise ValueError(f"{dimension.value}: give at least one value")
+            allowed = KNOWN_VALUES.get(dimension)
+            wrong = [v for v in values if allowed is not None and v not in allowed]
+            if wrong:
+                raise ValueError(
+                    f"{dimension.value}: {wrong[0]!r} is not a value; choose from "
+                    f"{', '.join(allowed or ())}"
+                )
+        return where
 
     @model_validator(mode="after")
     def _where_needs_counts(self) -> _Rule:

@@ -15,7 +15,7 @@ import pytest
 from tests.trends.simulate import Noise
 from trends.charts import Direction, Limits, RunRule, c_limits, violations
 from trends.drift import cusum, ewma
-from trends.exact import poisson_sf, rate_increase_p
+from trends.exact import poisson_pmf, poisson_sf, rate_increase_p
 
 ALL_RULES = list(RunRule)
 
@@ -135,3 +135,25 @@ def test_the_exact_poisson_test_keeps_its_false_alarm_rate_below_alpha() -> None
         for _ in range(1000)
     )
     assert tripled / 1000 > 0.3
+
+
+def test_with_limits_estimated_from_12_periods_the_false_alarm_rate_is_the_exact_mixture() -> None:
+    """The README's caveat: the centre is estimated from the baseline, so the false-alarm rate
+    is the average of the Poisson tail over the baseline total T ~ Poisson(12 x 20)."""
+    centre, periods = 20.0, 12
+    theory = 0.0
+    for total in range(100, 420):
+        estimate = total / periods
+        upper = estimate + 3 * math.sqrt(estimate)
+        theory += poisson_pmf(total, centre * periods) * poisson_sf(math.floor(upper) + 1, centre)
+    noise = Noise(seed=10)
+    trials, watched, alarms = 8000, 9, 0
+    for _ in range(trials):
+        limits = c_limits(noise.counts(centre, periods))
+        monitored = noise.counts(centre, watched)
+        found = violations(monitored, [limits] * watched, [RunRule.BEYOND_LIMITS], Direction.UP)
+        alarms += len(found)
+    measured = alarms / (trials * watched)
+    assert theory == pytest.approx(0.0044, abs=0.0001)
+    # Points of one trial share their limits: allow for that with a wider tolerance.
+    assert measured == pytest.approx(theory, rel=0.2)

@@ -66,6 +66,8 @@ def test_a_toml_plan_fills_in_every_default_and_hashes_them(tmp_path: Path) -> N
         ({"method": "poisson_exact", "direction": "down"}, "looks for increases only"),
         ({"method": "c_chart", "by": "site"}, "field by: Input should be 'product'"),
         ({"method": "ewma", "metric": "nps", "where": {"product": ["x"]}}, "where: a filter adds"),
+        ({"method": "cusum", "where": {"severity": ["hgih"]}}, "'hgih' is not a value"),
+        ({"method": "cusum", "where": {"reportable": [True]}}, "field where.reportable.0"),
     ],
 )
 def test_a_bad_rule_is_refused_naming_the_rule_and_the_field(rule: dict, said: str) -> None:

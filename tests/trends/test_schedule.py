@@ -4,6 +4,7 @@ change; a triggered run executes the workflow and its activity and audits the ru
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from audit.store import AuditLog
 from base.settings import Settings
@@ -26,6 +27,7 @@ from trends.schedule import SCHEDULE_ID, WORKFLOW_ID, ensure_schedule
 from trends.workflow import TrendAnalysisWorkflow
 
 TASK_QUEUE = "trends-test"
+HISTORY = Path(__file__).parent / "histories" / "trend-analysis-run.json"
 
 
 @pytest.fixture(scope="module")
@@ -95,5 +97,13 @@ async def test_a_triggered_run_audits_the_same_signals_as_a_direct_run(
     )
     assert entry.data["signals"] == direct.signals
     assert entry.data["rules"]["complaints-by-product"]["signals"] == 3  # July to September
+
+    history = await client.get_workflow_handle(entry.data["run_id"]).fetch_history()
+    replayed = await Replayer(
+        workflows=[TrendAnalysisWorkflow], data_converter=pydantic_data_converter
+    ).replay_workflow(history)
+    assert replayed.replay_failure is None
+    if os.environ.get("CLOSELOOP_RECORD_HISTORIES") == "1":  # see tests/trends/test_replay.py
+        HISTORY.write_text(history.to_json(), encoding="utf-8")
     assert direct.new_signals == []  # the scheduled run audited them already
     assert len(records.plans(step_log)) == 1

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.deadlines import DeadlinePolicy
@@ -86,11 +86,31 @@ class Settings(BaseSettings):
         "closeloop.audit/<signing key id>); witnesses know the log by it",
     )
 
+    # Trend signals (trends/): the monitoring plan and when the schedule runs it.
+    monitoring_plan: Path | None = Field(
+        default=None,
+        description="TOML or JSON monitoring plan; unset: the built-in plan (README)",
+    )
+    trends_schedule: str = Field(
+        default="0 5 * * *",
+        min_length=9,
+        description="cron (UTC) of the Temporal Schedule that runs the trend analysis; daily",
+    )
+    trends_publish_signals: bool = Field(
+        default=True, description="publish trend signals to quality.signals.v1"
+    )
+
     # Complaint deadlines per stage and severity (schemas/deadlines.py documents the defaults).
     deadlines: DeadlinePolicy = Field(
         default_factory=DeadlinePolicy,
         description="CLOSELOOP_DEADLINES: JSON overriding any of them, durations in ISO 8601",
     )
+
+    @field_validator("monitoring_plan", mode="before")
+    @classmethod
+    def _no_plan_file(cls, value: object) -> object:
+        """An empty CLOSELOOP_MONITORING_PLAN (a manifest's default) means the built-in plan."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @cached_property
     def home_dir(self) -> Path:

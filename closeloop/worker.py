@@ -19,12 +19,15 @@ from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
 from closeloop.checkpointing import run_for_worker
 from closeloop.health import Health, metrics_runtime, start_health_server
+from trends.activity import TrendActivities
+from trends.schedule import ensure_schedule
+from trends.workflow import TrendAnalysisWorkflow
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow]
+WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow, TrendAnalysisWorkflow]
 
 
 def build_activities(
@@ -35,7 +38,13 @@ def build_activities(
     audit = AuditActivities(audit_log)
     status = StatusPublisher(settings.kafka_bootstrap)
     policy = PolicyActivities(settings.deadlines)
-    return [audit.record_audit_entry, status.publish_status_event, policy.load_deadline_policy]
+    trends = TrendActivities(audit_log, settings)
+    return [
+        audit.record_audit_entry,
+        status.publish_status_event,
+        policy.load_deadline_policy,
+        trends.run_trend_analysis,
+    ]
 
 
 async def run_worker(settings: Settings) -> None:
@@ -46,6 +55,10 @@ async def run_worker(settings: Settings) -> None:
         probes = await start_health_server(settings.worker_metrics_port, health, sdk_metrics)
     client = await connect(settings, budget_s=120, runtime=runtime)
     await ensure_search_attributes(client, settings.temporal_namespace)
+    # The daily trend analysis (trends/schedule.py): idempotent, like the search attributes.
+    schedule = await ensure_schedule(
+        client, cron=settings.trends_schedule, task_queue=settings.task_queue
+    )
     audit_log = AuditLog.from_url(settings.resolved_database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -63,6 +76,7 @@ async def run_worker(settings: Settings) -> None:
             "worker started",
             temporal=settings.temporal_address,
             task_queue=settings.task_queue,
+            trends_schedule=schedule,
             database=audit_log.engine.url.render_as_string(hide_password=True),
         )
         async with worker:

@@ -30,6 +30,7 @@ class ComplaintFacts:
     customer_id: str | None = None
     category: str | None = None
     severity: str | None = None
+    reportable: str | None = None  # "yes" / "no" as triage decided (trend rules filter on it)
     acknowledged: Stamp | None = None
     # Ends and reopenings, in log order: ("closed" | "rejected" | "reopened", time, seq).
     transitions: list[tuple[str, float, int]] = field(default_factory=list)
@@ -54,7 +55,7 @@ class ComplaintFacts:
 
 
 _FIELDS = tuple(ComplaintFacts.__dataclass_fields__)
-_SHARED = frozenset({"product", "channel", "source", "category", "severity"})
+_SHARED = frozenset({"product", "channel", "source", "category", "severity", "reportable"})
 
 
 @dataclass(slots=True)
@@ -115,6 +116,9 @@ def _triaged(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[st
     given = data.get("input") or {}
     c.category = _interned(given.get("category")) or c.category
     c.severity = _interned(given.get("severity")) or c.severity
+    reportable = given.get("reportable")
+    if isinstance(reportable, bool):
+        c.reportable = "yes" if reportable else "no"
 
 
 def _transition(kind: str) -> Callable[[Facts, ComplaintFacts, float, int, dict[str, Any]], None]:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-ATTRIBUTE_DIMENSIONS = ("product", "category", "channel", "severity", "source")
+ATTRIBUTE_DIMENSIONS = ("product", "category", "channel", "severity", "source", "reportable")
 TIME_DIMENSIONS = ("month", "quarter")
 DIMENSIONS = ATTRIBUTE_DIMENSIONS + TIME_DIMENSIONS
 NONE_LABEL = "(none)"  # a complaint not yet triaged has no category or severity

@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "dlq": ("closeloop.cli.dlq:dlq", "List and replay dead-lettered events."),
     "kpi": ("closeloop.cli.kpi:kpi", "Complaint and satisfaction KPIs (quality managers)."),
+    "trends": (
+        "closeloop.cli.trends:trends",
+        "Trend signals of the monitoring plan (quality managers).",
+    ),
     "demo": ("closeloop.cli.kpi.demo:demo", "Fill the local stack with CFPB-based activity."),
     "users": ("closeloop.cli.users:users", "Add, disable and list console users (admins)."),
     "login": ("closeloop.cli.login:login", "Sign in: decision commands then sign as you."),

@@ -11,7 +11,16 @@ import click
 from closeloop.cli.kpi.computing import compute, problems
 from closeloop.cli.kpi.errors import UsageProblem
 
-DIMENSIONS = ("product", "category", "channel", "severity", "source", "month", "quarter")
+DIMENSIONS = (
+    "product",
+    "category",
+    "channel",
+    "severity",
+    "source",
+    "reportable",
+    "month",
+    "quarter",
+)
 
 
 def _day(option: str) -> Any:

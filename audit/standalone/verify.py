@@ -377,7 +377,7 @@ def acknowledged_incidents(exported, keys):
     procedure). A bad entry so acknowledged is reported as a warning on every run."""
     from cryptography.exceptions import InvalidSignature
 
-    found = {}
+    found: dict = {}
     for seq, entry in sorted(exported.items()):
         data = entry.get("data")
         if entry.get("entry_type") != "audit.incident" or not isinstance(data, dict):

@@ -156,7 +156,9 @@ class Harness:
         received = complaint(**changes)
         await start_complaint(self.client, self.task_queue, received)
         self.started.append(received.complaint_id)
-        handle = self.client.get_workflow_handle_for(ComplaintWorkflow.run, received.complaint_id)
+        handle: WorkflowHandle[ComplaintWorkflow, ComplaintState] = self.client.get_workflow_handle(
+            received.complaint_id, result_type=ComplaintState
+        )
         entries = 2 if self.policy.auto_acknowledge else 1  # received (+ acknowledged)
         await self.wait_for(handle, lambda s: len(s.history) >= entries)
         return handle

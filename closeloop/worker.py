@@ -1,4 +1,5 @@
-"""The Temporal worker process: runs complaint workflows and their activities."""
+"""The Temporal worker process: runs complaint and improvement workflows, their CAPA
+children and their activities."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
 from closeloop.checkpointing import run_for_worker
 from closeloop.health import Health, metrics_runtime, start_health_server
+from kpi.measure import KpiActivities
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.improvement import ImprovementWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow]
+WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow, ImprovementWorkflow]
 
 
 def build_activities(
@@ -35,7 +38,13 @@ def build_activities(
     audit = AuditActivities(audit_log)
     status = StatusPublisher(settings.kafka_bootstrap)
     policy = PolicyActivities(settings.deadlines)
-    return [audit.record_audit_entry, status.publish_status_event, policy.load_deadline_policy]
+    kpi = KpiActivities(audit_log, settings.home_dir)
+    return [
+        audit.record_audit_entry,
+        status.publish_status_event,
+        policy.load_deadline_policy,
+        kpi.measure_kpi_figure,
+    ]
 
 
 async def run_worker(settings: Settings) -> None:

@@ -1,0 +1,259 @@
+"""`closeloop improvement …` against improvement workflows on the time-skipping server.
+
+A real worker runs the improvement and its CAPA children with the real audit and KPI
+activities (SQLite); the CLI opens, decides and shows as a quality manager would, in
+development mode (`--actor`; tests/identity covers signing in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.audit import AuditActivities
+from audit.store import AuditLog, EntryFilter
+from closeloop.cli import main
+from closeloop.cli.exit_status import ExitStatus
+from closeloop.cli.improvement.client import visibility_query
+from closeloop.stack.processes import free_port
+from kpi.measure import KpiActivities
+from schemas import search_attributes
+from tests.workflows.improvements import Improvements
+from workflows.capa import CapaActionWorkflow
+from workflows.improvement import ImprovementWorkflow
+
+ACTOR = ["--actor", "qm.lee", "--actor-name", "Lee Quality"]
+BARE = ("override_wait_reason", "go_round_again", "action_id", "expected_state_hash")
+
+
+class Cli:
+    def __init__(self, env: WorkflowEnvironment, database_url: str, home: Path) -> None:
+        self.env = env
+        self.task_queue = f"cli-improve-{uuid.uuid4().hex[:8]}"
+        self.audit_log = AuditLog.from_url(database_url)
+        self.seed = Improvements(env, self.audit_log, home)  # for complaints in the log
+        self.environ = {
+            "CLOSELOOP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "CLOSELOOP_TASK_QUEUE": self.task_queue,
+            "CLOSELOOP_DATABASE_URL": database_url,
+            "CLOSELOOP_HOME": str(home),
+            "CLOSELOOP_LOG_FORMAT": "console",
+            "CLOSELOOP_DEV_UNAUTHENTICATED": "true",
+        }
+
+    async def run(self, *args: str, **environ: str) -> Result:
+        """The real command in a thread: it runs its own event loop, as from a shell."""
+        return await asyncio.to_thread(
+            CliRunner().invoke,
+            main,
+            ["improvement", *args],
+            env={**self.environ, **environ},
+            catch_exceptions=False,
+        )
+
+    def entry_types(self, improvement_id: str) -> list[str]:
+        return [
+            e.entry_type for e in self.audit_log.entries(EntryFilter(complaint_id=improvement_id))
+        ]
+
+
+@pytest.fixture
+async def cli(
+    time_skipping_env: WorkflowEnvironment, sqlite_url: str, tmp_path: Path
+) -> AsyncIterator[Cli]:
+    with contextlib.suppress(RPCError):  # already added earlier in this session
+        await time_skipping_env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=time_skipping_env.client.namespace,
+                search_attributes={
+                    key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+                    for key in search_attributes.ALL
+                },
+            )
+        )
+    cli = Cli(time_skipping_env, sqlite_url, tmp_path / "home")
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with Worker(
+            time_skipping_env.client,
+            task_queue=cli.task_queue,
+            workflows=[ImprovementWorkflow, CapaActionWorkflow],
+            activities=[
+                AuditActivities(cli.audit_log).record_audit_entry,
+                KpiActivities(cli.audit_log, tmp_path / "home").measure_kpi_figure,
+            ],
+            activity_executor=executor,
+        ):
+            yield cli
+    cli.audit_log.engine.dispose()
+
+
+def json_output(result: Result) -> dict:
+    """The JSON document in the output (the in-process worker's log lines share stdout)."""
+    text = result.output
+    document, _ = json.JSONDecoder().raw_decode(text[text.index("{\n") :])
+    return document
+
+
+async def open_one(cli: Cli, *extra: str) -> str:
+    improvement_id = f"IMP-CLI-{uuid.uuid4().hex[:6]}"
+    result = await cli.run(
+        "open",
+        "--id",
+        improvement_id,
+        "--owner",
+        "eng.park",
+        "--problem",
+        "Kettle switch complaints doubled",
+        "--figure",
+        "complaints_received",
+        "--for",
+        "product=KET-200",
+        "--periods",
+        "1",
+        "--period",
+        "7d",
+        "--signal",
+        "SIG-42",
+        "--complaint",
+        "C-1",
+        "--complaint",
+        "C-2",
+        *ACTOR,
+        *extra,
+    )
+    assert result.exit_code == ExitStatus.OK, result.output
+    return improvement_id
+
+
+async def test_a_quality_manager_runs_one_cycle_to_standardisation(cli: Cli):
+    now = await cli.env.get_current_time()
+    cli.seed.received(now - timedelta(days=3), count=5)
+    improvement_id = await open_one(cli, "--json")
+    shown = json_output(await cli.run("show", improvement_id, "--json"))
+    assert shown["status"] == "planning" and shown["opened"]["signal_id"] == "SIG-42"
+    assert shown["opened"]["complaint_ids"] == ["C-1", "C-2"]
+
+    result = await cli.run(
+        "plan",
+        improvement_id,
+        *ACTOR,
+        "--change",
+        "Inspect 1 in 50 thermostats",
+        "--action",
+        "A1",
+        "preventive",
+        "eng.park",
+        "5d",
+        "Change WI-114",
+    )
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert f"{improvement_id}  doing" in result.output
+    assert "allowed next: complete-action" in result.output
+
+    result = await cli.run(
+        "complete-action", improvement_id, "--action", "A1", "--evidence", "qms://wi/114", *ACTOR
+    )
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert "all actions done, check the figure from" in result.output
+
+    result = await cli.run("check", improvement_id, *ACTOR)
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "--override-wait" in result.output and "refused:" in result.output
+    assert not any(name in result.output for name in BARE), result.output
+
+    state = json_output(await cli.run("show", improvement_id, "--json"))
+    cli.seed.received(now + timedelta(days=2))  # after the actions: 1 complaint in the week
+    await cli.env.sleep(timedelta(days=8))
+    result = await cli.run("check", improvement_id, *ACTOR, "--expect-hash", state["state_hash"])
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert "Checked complaints_received: 5.0 before, 1.0 after: improved" in result.output
+
+    result = await cli.run("close", improvement_id, *ACTOR, "--standardise", "WI-114 rev C")
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert f"{improvement_id}  standardised" in result.output
+
+    result = await cli.run("show", improvement_id)
+    assert result.exit_code == ExitStatus.OK, result.output
+    for line in ("standardised  round 1", "signal:       SIG-42", "before 1", "after 1"):
+        assert line in result.output
+    assert cli.entry_types(improvement_id) == [
+        "improvement.opened",
+        "improvement.planned",
+        "improvement.action_completed",
+        "improvement.checked",
+        "improvement.standardised",
+    ]
+    entries = cli.audit_log.entries(EntryFilter(complaint_id=improvement_id))
+    assert entries[0].data["authenticated"] is False  # opened in development mode
+    assert all(e.data["input"]["authenticated"] is False for e in entries[1:])
+    assert all(
+        e.actor == "qm.lee" for e in entries if e.entry_type != "improvement.action_completed"
+    )
+
+
+async def test_act_needs_exactly_one_choice_and_refusals_name_commands(cli: Cli):
+    improvement_id = await open_one(cli)
+    result = await cli.run("close", improvement_id, *ACTOR)
+    assert result.exit_code == ExitStatus.USAGE
+    assert "give exactly one of --standardise TEXT or --again REASON" in result.output
+    result = await cli.run("close", improvement_id, *ACTOR, "--again", "not enough")
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "`closeloop improvement close --again` is not allowed" in result.output
+    assert "allowed decisions: `closeloop improvement plan`" in result.output
+    assert cli.entry_types(improvement_id) == ["improvement.opened"]
+
+
+async def test_bad_input_is_a_usage_error_naming_the_option(cli: Cli):
+    base = ["open", "--owner", "o", "--problem", "p", *ACTOR]
+    result = await cli.run(*base, "--figure", "complaints_received", "--for", "colour=red")
+    assert result.exit_code == ExitStatus.USAGE
+    assert "--for" in result.output and "'colour' is not a dimension" in result.output
+    result = await cli.run(*base, "--figure", "happiness")
+    assert result.exit_code == ExitStatus.USAGE and "'happiness' is not one of" in result.output
+    result = await cli.run(*base, "--figure", "nps", "--id", "has space")
+    assert result.exit_code == ExitStatus.USAGE and "--id" in result.output
+    result = await cli.run(
+        "plan", "IMP-X", *ACTOR, "--change", "c", "--action", "A1", "x", "o", "5d", "d"
+    )
+    assert result.exit_code == ExitStatus.USAGE and "--action A1 KIND" in result.output
+    assert "Traceback" not in result.output
+
+
+async def test_an_unknown_improvement_and_an_unreachable_temporal(cli: Cli):
+    result = await cli.run("show", "IMP-NOPE")
+    assert result.exit_code == ExitStatus.REFUSED and "no improvement IMP-NOPE" in result.output
+    result = await cli.run(
+        "show", "IMP-NOPE", CLOSELOOP_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}"
+    )
+    assert result.exit_code == ExitStatus.UNREACHABLE and "cannot reach Temporal" in result.output
+
+
+async def test_open_refuses_an_id_already_used(cli: Cli):
+    improvement_id = await open_one(cli)
+    result = await cli.run(
+        "open", "--id", improvement_id, "--owner", "o", "--problem", "p", "--figure", "nps", *ACTOR
+    )
+    assert result.exit_code == ExitStatus.REFUSED and "already exists (--id)" in result.output
+
+
+def test_list_filters_by_the_shared_search_attributes():
+    query = visibility_query(status="doing", owner="eng.park", product="KET'200", overdue=True)
+    assert query == (
+        "WorkflowType = 'ImprovementWorkflow' AND ExecutionStatus = 'Running' AND "
+        "CloseloopStatus = 'doing' AND CloseloopAssignee = 'eng.park' AND "
+        "CloseloopProduct = 'KET\\'200' AND CloseloopOverdue = true"
+    )

@@ -12,6 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from audit.store import AuditLog
+from base.improvements import ImprovementRefusedError
 from schemas import search_attributes
 from schemas.complaint_state import ActionStatus, CapaAction
 from schemas.improvement import (
@@ -20,6 +21,7 @@ from schemas.improvement import (
 from schemas.improvement import (
     ImprovementStage,
     ImprovementStatus,
+    Measure,
     Verdict,
 )
 from schemas.outcomes import RefusalCode
@@ -252,3 +254,20 @@ async def test_illegal_decisions_are_refused_without_a_trace(improvements: Impro
     assert "{field:action_id}" in refusal.template
     improvement_id = handle.id.removeprefix("improvement/")
     assert improvements.entry_types(improvement_id) == ["improvement.opened", "improvement.planned"]
+
+
+async def test_a_figure_that_cannot_be_measured_refuses_the_check_and_records_nothing(
+    improvements: Improvements,
+):
+    measure = Measure(figure="happiness", periods=1, period=WEEK)  # not a `closeloop kpi` figure
+    handle = await improvements.open(measure=measure)
+    improvement_id = handle.id.removeprefix("improvement/")
+    now = await improvements.now()
+    await improvements.send(handle, Dn.PLAN, Make.plan(Make.action("A1", now + DAY)))
+    await improvements.send(handle, Dn.COMPLETE_ACTION, Make.complete("A1"))
+    await improvements.skip(WEEK + DAY)
+    with pytest.raises(ImprovementRefusedError) as refused:
+        await improvements.send(handle, Dn.CHECK, Make.check())
+    assert "the figure could not be measured: 'happiness' is not a figure" in str(refused.value)
+    assert (await improvements.state(handle)).status is ImprovementStatus.CHECKING
+    assert improvements.entry_types(improvement_id)[-1] == "improvement.action_completed"

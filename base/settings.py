@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.deadlines import DeadlinePolicy
+from schemas.deadlines import DeadlinePolicy, ImprovementPolicy
 
 
 def split_host_port(address: str, default_port: int) -> tuple[str, int]:
@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     deadlines: DeadlinePolicy = Field(
         default_factory=DeadlinePolicy,
         description="CLOSELOOP_DEADLINES: JSON overriding any of them, durations in ISO 8601",
+    )
+    # Improvement (PDCA) deadlines per stage (schemas/deadlines.py documents the defaults).
+    improvement_deadlines: ImprovementPolicy = Field(
+        default_factory=ImprovementPolicy,
+        description="CLOSELOOP_IMPROVEMENT_DEADLINES: JSON overriding plan, check or act",
     )
 
     @cached_property

@@ -37,12 +37,13 @@ def build_activities(
     settings = settings or load_settings()
     audit = AuditActivities(audit_log)
     status = StatusPublisher(settings.kafka_bootstrap)
-    policy = PolicyActivities(settings.deadlines)
+    policy = PolicyActivities(settings.deadlines, settings.improvement_deadlines)
     kpi = KpiActivities(audit_log, settings.home_dir)
     return [
         audit.record_audit_entry,
         status.publish_status_event,
         policy.load_deadline_policy,
+        policy.load_improvement_policy,
         kpi.measure_kpi_figure,
     ]
 

@@ -23,6 +23,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.complaint_state import CapaAction, SignatureMeaning
+from schemas.deadlines import ImprovementPolicy
 from schemas.decisions import (
     Actor,
     CapaActionPlan,
@@ -40,6 +41,8 @@ IMPROVEMENT_STATE_QUERY = "improvement_state"
 WORKFLOW_ID_PREFIX = "improvement/"
 # The activity (in `kpi/`, registered by the worker) that measures the figure per period.
 MEASURE_ACTIVITY = "measure_kpi_figure"
+# The local activity (activities/policy.py) that hands over CLOSELOOP_IMPROVEMENT_DEADLINES.
+LOAD_POLICY_ACTIVITY = "load_improvement_policy"
 
 ImprovementId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 
@@ -79,18 +82,6 @@ class ImprovementStage(StrEnum):
     ACT = "act"
 
 
-class ImprovementPolicy(BaseModel):
-    """How long each stage may take before it is escalated (documented defaults)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    plan: timedelta = timedelta(days=14)
-    check: timedelta = Field(
-        default=timedelta(days=14), description="after the periods to check have passed"
-    )
-    act: timedelta = timedelta(days=7)
-
-
 class Measure(BaseModel):
     """The figure that showed the problem and must show the improvement."""
 
@@ -117,7 +108,9 @@ class OpenImprovement(BaseModel):
     signal_id: Reference | None = Field(default=None, description="the trend signal, if any")
     complaint_ids: list[Reference] = Field(default_factory=list)
     measure: Measure
-    policy: ImprovementPolicy = Field(default_factory=ImprovementPolicy)
+    policy: ImprovementPolicy | None = Field(
+        default=None, description="deadlines; None: the worker's (CLOSELOOP_IMPROVEMENT_DEADLINES)"
+    )
     comment: Annotated[str, StringConstraints(max_length=4000)] = ""
     authenticated: bool | None = None
 
@@ -251,6 +244,7 @@ class ImprovementState(BaseModel):
     status: ImprovementStatus
     opened: OpenImprovement
     opened_at: datetime
+    policy: ImprovementPolicy = Field(default_factory=ImprovementPolicy)
     round: int = 1
     plans: list[PlanRecord] = Field(default_factory=list)
     actions: list[CapaAction] = Field(default_factory=list)

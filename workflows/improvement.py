@@ -40,9 +40,11 @@ with workflow.unsafe.imports_passed_through():
     from schemas.improvement import (
         IMPROVEMENT_STATE_QUERY,
         IMPROVEMENT_WORKFLOW,
+        LOAD_POLICY_ACTIVITY,
         MEASURE_ACTIVITY,
         FigureMeasured,
         ImprovementDecision,
+        ImprovementPolicy,
         ImprovementReceipt,
         ImprovementStage,
         ImprovementState,
@@ -60,6 +62,7 @@ from workflows.capa_children import CapaChildren
 from workflows.improvement_file import ImprovementFile, decision_entry, opened_entry
 from workflows.improvement_judgment import conflict_error, judge, refusal_error
 from workflows.improvement_spec import SPECS, ImprovementSpec
+from workflows.retries import POLICY_ACTIVITY_TIMEOUT
 from workflows.rules import Refused
 from workflows.rules.improvement import open_stage, periods_to_measure
 
@@ -127,10 +130,16 @@ class ImprovementWorkflow:
         return self.state
 
     async def _open(self) -> None:
-        """Audit the opening and start the clock to plan."""
-        now = workflow.now()
+        """Take the deadlines (given, or the worker's), audit the opening, start the clock
+        to plan."""
         candidate = self._file.draft()
-        open_stage(candidate, ImprovementStage.PLAN, now, now + candidate.opened.policy.plan)
+        candidate.policy = candidate.opened.policy or await workflow.execute_local_activity(
+            LOAD_POLICY_ACTIVITY,
+            result_type=ImprovementPolicy,
+            start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT,
+        )
+        now = workflow.now()
+        open_stage(candidate, ImprovementStage.PLAN, now, now + candidate.policy.plan)
         await self._file.commit(candidate, opened_entry(candidate), now)
 
     @property

@@ -43,7 +43,7 @@ def opened_entry(state: ImprovementState) -> Entry:
             "signal_id": opened.signal_id,
             "complaint_ids": list(opened.complaint_ids),
             "measure": opened.measure.model_dump(mode="json"),
-            "policy": opened.policy.model_dump(mode="json"),
+            "policy": state.policy.model_dump(mode="json"),
             "actor": opened.opened_by.model_dump(),
             "signature": {
                 "meaning": SignatureMeaning.APPROVED.value,

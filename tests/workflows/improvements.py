@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -30,10 +32,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.policy import PolicyActivities
 from audit.models import AuditEntry, NewEntry
 from audit.store import AuditLog, EntryFilter
 from base import improvements
 from kpi.measure import KpiActivities
+from schemas.deadlines import DeadlinePolicy, ImprovementPolicy
 from schemas.decisions import Actor, CapaActionPlan, CapaKind
 from schemas.improvement import (
     IMPROVEMENT_STATE_QUERY,
@@ -51,7 +55,7 @@ from schemas.improvement import (
     improvement_workflow_id,
 )
 from schemas.outcomes import REFUSED
-from tests.workflows.conftest import BARE_NAME, WAIT_BUDGET
+from tests.workflows.conftest import BARE_NAME, QUIET_BUDGET, WAIT_BUDGET
 from workflows.capa import CapaActionWorkflow
 from workflows.improvement import ImprovementWorkflow
 
@@ -65,8 +69,15 @@ WEEK = timedelta(days=7)
 class Improvements:
     """Open improvements, send decisions, read state and audit entries, seed complaints."""
 
-    def __init__(self, env: WorkflowEnvironment, audit_log: AuditLog, home: Path) -> None:
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        audit_log: AuditLog,
+        home: Path,
+        policy: ImprovementPolicy | None = None,
+    ) -> None:
         self.env = env
+        self.policy = policy or ImprovementPolicy()  # what the worker is configured with
         self.client: Client = env.client
         self.audit_log = audit_log
         self.home = home
@@ -81,6 +92,7 @@ class Improvements:
             activities=[
                 AuditActivities(self.audit_log).record_audit_entry,
                 KpiActivities(self.audit_log, self.home).measure_kpi_figure,
+                PolicyActivities(DeadlinePolicy(), self.policy).load_improvement_policy,
             ],
             activity_executor=executor,
         )
@@ -213,13 +225,41 @@ class Improvements:
         (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
 
     async def terminate_running(self) -> None:
-        """A workflow left without its worker would hold the shared server's clock still."""
+        """A workflow left without its worker would hold the shared server's clock still, and
+        so would a CAPA child left to signal a parent that is gone; the test server also
+        locks its clock for good when a workflow is terminated mid-task, so wait for quiet."""
         for workflow_id in self.started:
+            handle = self.client.get_workflow_handle(workflow_id)
             try:
-                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
-            except RPCError as exc:
-                if exc.status is not RPCStatusCode.NOT_FOUND:  # finished already
-                    raise
+                state = await self.state(handle)
+            except RPCError:
+                state = None
+            children = [a.workflow_id for a in state.actions] if state else []
+            for child in [*children, workflow_id]:
+                await self.quiet(child)
+                try:
+                    await self.client.get_workflow_handle(child).terminate("test finished")
+                except RPCError as exc:
+                    if exc.status is not RPCStatusCode.NOT_FOUND:  # finished already
+                        raise
+
+    async def quiet(self, workflow_id: str, budget: float = QUIET_BUDGET) -> None:
+        quiet_polls, deadline = 0, time.monotonic() + budget
+        while time.monotonic() < deadline and quiet_polls < 3:
+            try:
+                description = await self.client.workflow_service.describe_workflow_execution(
+                    DescribeWorkflowExecutionRequest(
+                        namespace=self.client.namespace,
+                        execution=WorkflowExecution(workflow_id=workflow_id),
+                    )
+                )
+            except RPCError:
+                return  # never started
+            busy = bool(description.pending_activities) or description.HasField(
+                "pending_workflow_task"
+            )
+            quiet_polls = 0 if busy else quiet_polls + 1
+            await asyncio.sleep(0.03)
 
 
 def _improvement_id(handle: WorkflowHandle[Any, Any]) -> str:

@@ -15,6 +15,7 @@ from audit.store import AuditLog
 from base.improvements import ImprovementRefusedError
 from schemas import search_attributes
 from schemas.complaint_state import ActionStatus, CapaAction
+from schemas.deadlines import ImprovementPolicy
 from schemas.improvement import (
     ImprovementDecision as Dn,
 )
@@ -31,14 +32,21 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
+def worker_policy() -> ImprovementPolicy:
+    """The deadlines the worker hands to new improvements; tests may override it."""
+    return ImprovementPolicy()
+
+
+@pytest.fixture
 async def improvements(
     time_skipping_env: WorkflowEnvironment,
     search_attributes_registered: None,
     sqlite_url: str,
     tmp_path: Path,
+    worker_policy: ImprovementPolicy,
 ) -> AsyncIterator[Improvements]:
     audit_log = AuditLog.from_url(sqlite_url)
-    harness = Improvements(time_skipping_env, audit_log, tmp_path / "home")
+    harness = Improvements(time_skipping_env, audit_log, tmp_path / "home", worker_policy)
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with harness.worker(executor):
             try:
@@ -271,3 +279,17 @@ async def test_a_figure_that_cannot_be_measured_refuses_the_check_and_records_no
     assert "the figure could not be measured: 'happiness' is not a figure" in str(refused.value)
     assert (await improvements.state(handle)).status is ImprovementStatus.CHECKING
     assert improvements.entry_types(improvement_id)[-1] == "improvement.action_completed"
+
+
+@pytest.mark.parametrize("worker_policy", [ImprovementPolicy(plan=2 * DAY)])
+async def test_the_workers_deadlines_apply_unless_the_improvement_brings_its_own(
+    improvements: Improvements,
+):
+    configured = await improvements.open()
+    own = await improvements.open(policy=ImprovementPolicy(plan=5 * DAY))
+    await improvements.skip(3 * DAY)
+    state = await improvements.wait_for(configured, lambda s: s.overdue)
+    assert state.policy.plan == 2 * DAY
+    assert improvements.entries(state.improvement_id)[0].data["policy"]["plan"] == "P2D"
+    own_state = await improvements.state(own)
+    assert own_state.policy.plan == 5 * DAY and not own_state.overdue

@@ -176,7 +176,7 @@ def apply_complete(
         state.actions_done_at = signed.at
         state.status = S.CHECKING
         checkable = check_from(state)
-        open_stage(state, ImprovementStage.CHECK, signed.at, checkable + state.opened.policy.check)
+        open_stage(state, ImprovementStage.CHECK, signed.at, checkable + state.policy.check)
         what += f"; all actions done, check the figure from {checkable:%Y-%m-%d %H:%M} UTC"
     return what
 
@@ -264,7 +264,7 @@ def apply_check(
     )
     meet_stage(state, ImprovementStage.CHECK, signed.at)
     state.status = S.ACTING
-    open_stage(state, ImprovementStage.ACT, signed.at, signed.at + state.opened.policy.act)
+    open_stage(state, ImprovementStage.ACT, signed.at, signed.at + state.policy.act)
     figure = state.opened.measure.figure
     return f"Checked {figure}: {before_level} before, {after_level} after: {found}"
 
@@ -305,7 +305,7 @@ def apply_go_round_again(
     state.round += 1
     state.actions_done_at = None
     state.status = S.PLANNING
-    open_stage(state, ImprovementStage.PLAN, signed.at, signed.at + state.opened.policy.plan)
+    open_stage(state, ImprovementStage.PLAN, signed.at, signed.at + state.policy.plan)
     return f"Round {state.round - 1} did not do enough, round {state.round}: {request.reason[:160]}"
 
 

@@ -19,11 +19,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.policy import PolicyActivities
 from audit.store import AuditLog, EntryFilter
 from closeloop.cli import main
 from closeloop.cli.exit_status import ExitStatus
 from kpi.measure import KpiActivities
 from schemas import search_attributes
+from schemas.deadlines import DeadlinePolicy
 from tests.workflows.improvements import Improvements
 from workflows.capa import CapaActionWorkflow
 from workflows.improvement import ImprovementWorkflow
@@ -85,6 +87,7 @@ async def running_cli(
             activities=[
                 AuditActivities(cli.audit_log).record_audit_entry,
                 KpiActivities(cli.audit_log, tmp_path / "home").measure_kpi_figure,
+                PolicyActivities(DeadlinePolicy()).load_improvement_policy,
             ],
             activity_executor=executor,
         ):

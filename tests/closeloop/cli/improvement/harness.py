@@ -31,6 +31,7 @@ from workflows.capa import CapaActionWorkflow
 from workflows.improvement import ImprovementWorkflow
 
 ACTOR = ["--actor", "qm.lee", "--actor-name", "Lee Quality"]
+PASSWORD = "correct horse battery staple"
 BARE = ("override_wait_reason", "go_round_again", "action_id", "expected_state_hash")
 
 

@@ -7,20 +7,26 @@ development mode (`--actor`; tests/identity covers signing in).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from temporalio.testing import WorkflowEnvironment
 
 from audit.store import EntryFilter
+from closeloop.cli import main
 from closeloop.cli.exit_status import ExitStatus
 from closeloop.cli.improvement.client import visibility_query
 from closeloop.stack.processes import free_port
+from identity.roles import Role
+from identity.service import Identity
 from tests.closeloop.cli.improvement.harness import (
     ACTOR,
     BARE,
+    PASSWORD,
     Cli,
     json_output,
     open_one,
@@ -54,7 +60,7 @@ async def test_a_quality_manager_runs_one_cycle_to_standardisation(cli: Cli):
         "A1",
         "preventive",
         "eng.park",
-        "5d",
+        (now + timedelta(days=5)).isoformat(),  # the server's clock, not the wall clock
         "Change WI-114",
     )
     assert result.exit_code == ExitStatus.OK, result.output
@@ -154,3 +160,37 @@ def test_list_filters_by_the_shared_search_attributes():
         "CloseloopStatus = 'doing' AND CloseloopAssignee = 'eng.park' AND "
         "CloseloopProduct = 'KET\\'200' AND CloseloopOverdue = true"
     )
+
+
+async def test_a_signed_in_user_signs_without_actor(cli: Cli):
+    identity = Identity.from_url(cli.environ["CLOSELOOP_DATABASE_URL"])
+    try:
+        identity.users.add("qm.lee", "Lee Quality", Role.OPERATOR, PASSWORD, by="test")
+    finally:
+        identity.dispose()
+    login = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["login", "qm.lee", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=cli.environ,
+    )
+    assert login.exit_code == ExitStatus.OK, login.output
+    result = await cli.run(
+        "open", "--id", "IMP-SIGNED", "--owner", "eng.park", "--problem", "p",
+        "--figure", "complaints_received", "--json",
+    )  # fmt: skip
+    assert result.exit_code == ExitStatus.OK, result.output
+    due = (await cli.env.get_current_time() + timedelta(days=5)).isoformat()
+    result = await cli.run(
+        "plan", "IMP-SIGNED", "--change", "c", "--action", "A1", "preventive", "eng.park", due, "d"
+    )
+    assert result.exit_code == ExitStatus.OK, result.output
+    opened, planned = cli.audit_log.entries(EntryFilter(complaint_id="IMP-SIGNED"))
+    assert opened.actor == planned.actor == "qm.lee"
+    assert planned.data["actor"] == {"id": "qm.lee", "name": "Lee Quality"}
+    assert "authenticated" not in opened.data and "authenticated" not in planned.data["input"]
+    result = await cli.run(
+        "check", "IMP-SIGNED", "--actor", "someone.else", CLOSELOOP_DEV_UNAUTHENTICATED="false"
+    )
+    assert result.exit_code == ExitStatus.REFUSED and "you are signed in as qm.lee" in result.output

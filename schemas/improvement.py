@@ -145,11 +145,6 @@ class GoRoundAgainInput(DecisionInput):
     reason: Reason
 
 
-ImprovementInput = (
-    PlanInput | CompleteImprovementActionInput | CheckInput | StandardiseInput | GoRoundAgainInput
-)
-
-
 class MeasuredPeriod(BaseModel):
     label: str
     start: datetime

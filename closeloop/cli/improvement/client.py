@@ -20,6 +20,7 @@ from closeloop.cli.errors import NotFound, Refused, Unreachable
 from schemas import search_attributes
 from schemas.improvement import (
     IMPROVEMENT_WORKFLOW,
+    WORKFLOW_ID_PREFIX,
     ImprovementDecision,
     ImprovementReceipt,
     ImprovementRefusal,
@@ -126,7 +127,7 @@ async def list_improvements(settings: Settings, query: str, limit: int) -> list[
             due: datetime | None = attributes.get(search_attributes.NEXT_DUE)
             rows.append(
                 {
-                    "id": execution.id.removeprefix("improvement/"),
+                    "id": execution.id.removeprefix(WORKFLOW_ID_PREFIX),
                     **{name: attributes.get(key) or "" for name, key in FILTERS.items()},
                     "overdue": bool(attributes.get(search_attributes.OVERDUE)),
                     "next_due": due.strftime("%Y-%m-%d %H:%M UTC") if due else "",

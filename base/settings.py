@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.deadlines import DeadlinePolicy
+from schemas.deadlines import DeadlinePolicy, ImprovementPolicy
 
 
 def split_host_port(address: str, default_port: int) -> tuple[str, int]:
@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     deadlines: DeadlinePolicy = Field(
         default_factory=DeadlinePolicy,
         description="CLOSELOOP_DEADLINES: JSON overriding any of them, durations in ISO 8601",
+    )
+    # Improvement (PDCA) deadlines per stage (schemas/deadlines.py documents the defaults).
+    improvement_deadlines: ImprovementPolicy = Field(
+        default_factory=ImprovementPolicy,
+        description="CLOSELOOP_IMPROVEMENT_DEADLINES: JSON overriding plan, check or act",
     )
 
     @field_validator("monitoring_plan", mode="before")

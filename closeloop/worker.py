@@ -1,4 +1,5 @@
-"""The Temporal worker process: runs complaint workflows and their activities."""
+"""The Temporal worker process: runs complaint and improvement workflows, their CAPA
+children and their activities."""
 
 from __future__ import annotations
 
@@ -19,15 +20,17 @@ from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
 from closeloop.checkpointing import run_for_worker
 from closeloop.health import Health, metrics_runtime, start_health_server
+from kpi.measure import KpiActivities
 from trends.activity import TrendActivities
 from trends.schedule import ensure_schedule
 from trends.workflow import TrendAnalysisWorkflow
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.improvement import ImprovementWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow, TrendAnalysisWorkflow]
+WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow, ImprovementWorkflow, TrendAnalysisWorkflow]
 
 
 def build_activities(
@@ -37,12 +40,15 @@ def build_activities(
     settings = settings or load_settings()
     audit = AuditActivities(audit_log)
     status = StatusPublisher(settings.kafka_bootstrap)
-    policy = PolicyActivities(settings.deadlines)
+    policy = PolicyActivities(settings.deadlines, settings.improvement_deadlines)
+    kpi = KpiActivities(audit_log, settings.home_dir)
     trends = TrendActivities(audit_log, settings)
     return [
         audit.record_audit_entry,
         status.publish_status_event,
         policy.load_deadline_policy,
+        policy.load_improvement_policy,
+        kpi.measure_kpi_figure,
         trends.run_trend_analysis,
     ]
 

@@ -81,3 +81,19 @@ class DeadlinePolicy(BaseModel):
             if isinstance(value, dict) and isinstance(info.default, PerSeverity):
                 merged[name] = {**info.default.model_dump(), **value}
         return merged
+
+
+class ImprovementPolicy(BaseModel):
+    """How long each stage of an improvement may take before it is escalated
+    (`CLOSELOOP_IMPROVEMENT_DEADLINES`, e.g. `{"plan": "P7D"}`); read by the improvement's
+    workflow once, when it opens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plan: timedelta = Field(
+        default=14 * DAY, description="from opening, or going round again, to a plan"
+    )
+    check: timedelta = Field(
+        default=14 * DAY, description="to check, once the periods after the actions have passed"
+    )
+    act: timedelta = Field(default=7 * DAY, description="from the check to standardise or go again")

@@ -1,5 +1,7 @@
-"""The complaint's CAPA actions as child workflows: started when planned, kept informed of
-every audited decision about them, and awaited before the complaint's workflow ends."""
+"""CAPA actions as child workflows: started when planned, kept informed of every audited
+decision about them, and awaited before the parent's workflow ends. The parent is a
+complaint's workflow or an improvement's (`workflows/improvement.py`), which use the
+action-level methods (`start_actions`, `tell_completed`)."""
 
 from __future__ import annotations
 
@@ -59,10 +61,15 @@ class CapaChildren:
         return [action_id for action_id in ids if action_id in open_ids]
 
     async def start(self, state: ComplaintState, request: PlanCapaInput) -> None:
+        actions = [state.action(plan.id) for plan in request.actions]
+        assert all(action is not None for action in actions)
+        await self.start_actions(state.complaint_id, [a for a in actions if a is not None])
+
+    async def start_actions(self, case_id: str, actions: list[CapaAction]) -> None:
+        """Start one child per action; `case_id` is what the child audits under (a complaint
+        or an improvement), the parent is this workflow."""
         abandon = workflow.patched(ABANDON_CHILDREN)
-        for plan in request.actions:
-            action = state.action(plan.id)
-            assert action is not None
+        for action in actions:
             options: dict[str, Any] = {}
             if abandon:
                 options["parent_close_policy"] = workflow.ParentClosePolicy.ABANDON
@@ -70,12 +77,12 @@ class CapaChildren:
             self._handles[action.id] = await workflow.start_child_workflow(
                 CapaActionWorkflow.run,
                 CapaActionInput(
-                    complaint_id=state.complaint_id,
+                    complaint_id=case_id,
                     parent_workflow_id=workflow.info().workflow_id,
                     action=action,
                 ),
                 id=action.workflow_id,
-                static_summary=f"{state.complaint_id} CAPA {action.id}: {action.description[:150]}",
+                static_summary=f"{case_id} CAPA {action.id}: {action.description[:150]}",
                 **options,
             )
 
@@ -88,7 +95,12 @@ class CapaChildren:
 
     async def completed(self, state: ComplaintState, request: CompleteActionInput) -> None:
         action = state.action(request.action_id)
-        assert action is not None and action.completed is not None
+        assert action is not None
+        await self.tell_completed(action)
+
+    async def tell_completed(self, action: CapaAction) -> None:
+        """The action was completed (audited by the parent): the child's lifecycle ends."""
+        assert action.completed is not None
         await self._tell(
             action,
             CapaActionWorkflow.completed,

@@ -1,11 +1,11 @@
-"""What a signature on a decision covers: the SHA-256 of the complaint state being signed.
+"""What a signature on a decision covers: the SHA-256 of the state being signed.
 
-The state is the one the signer saw (before the decision): the pydantic JSON form of
-`ComplaintState` without its derived fields, encoded as RFC 8785 canonical JSON, the one
-encoding everything hashed or signed in Closeloop uses (the audit log's entries too). The
-`current_state` query shows the same `state_hash`, so a person can sign exactly what they
-reviewed (`expected_state_hash`), and anyone holding the state can recompute it in any
-language with an RFC 8785 library.
+The state is the one the signer saw (before the decision): the pydantic JSON form of the
+state (`ComplaintState`, or an improvement's `ImprovementState`) without its derived
+fields, encoded as RFC 8785 canonical JSON, the one encoding everything hashed or signed in
+Closeloop uses (the audit log's entries too). The state query shows the same `state_hash`,
+so a person can sign exactly what they reviewed (`expected_state_hash`), and anyone holding
+the state can recompute it in any language with an RFC 8785 library.
 
 Versions, named in each decision's audit entry (`signature.state_encoding`):
 - `rfc8785` (current): SHA-256 over the RFC 8785 encoding.
@@ -17,6 +17,9 @@ Versions, named in each decision's audit entry (`signature.state_encoding`):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set
+
+from pydantic import BaseModel
 
 from audit.jcs import encode_bytes
 from schemas.complaint_state import DERIVED_FIELDS, ComplaintState
@@ -24,9 +27,18 @@ from schemas.complaint_state import DERIVED_FIELDS, ComplaintState
 STATE_ENCODING = "rfc8785"
 
 
+def canonical(state: BaseModel, derived: Set[str]) -> bytes:
+    return encode_bytes(state.model_dump(mode="json", exclude=set(derived)))
+
+
 def canonical_state(state: ComplaintState) -> bytes:
-    return encode_bytes(state.model_dump(mode="json", exclude=set(DERIVED_FIELDS)))
+    return canonical(state, DERIVED_FIELDS)
 
 
 def state_hash(state: ComplaintState) -> str:
     return hashlib.sha256(canonical_state(state)).hexdigest()
+
+
+def hash_of(state: BaseModel, derived: Set[str]) -> str:
+    """The signed hash of any workflow state, given the fields derived when it is read."""
+    return hashlib.sha256(canonical(state, derived)).hexdigest()

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "publish": ("closeloop.cli.publish:publish", "Publish complaint events to Kafka."),
     "complaint": ("closeloop.cli.complaint:complaint", "Watch and decide complaints (operators)."),
+    "improvement": (
+        "closeloop.cli.improvement:improvement",
+        "Preventive action, Plan-Do-Check-Act (quality managers).",
+    ),
     "audit": (
         "closeloop.cli.audit:audit",
         "Query, export and verify the audit log (auditors).",

@@ -1,0 +1,132 @@
+"""Opening an improvement's workflow and sending it decisions, by name.
+
+Like `base.complaints` for complaints: the CLI, tests and any system that opens an
+improvement from a trend signal go through here, by the workflow's type and Update names,
+so they never import the workflow code.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from base.complaints import StartOutcome
+from schemas import search_attributes
+from schemas.improvement import (
+    IMPROVEMENT_STATE_QUERY,
+    IMPROVEMENT_WORKFLOW,
+    ImprovementDecision,
+    ImprovementReceipt,
+    ImprovementRefusal,
+    ImprovementState,
+    ImprovementStatus,
+    OpenImprovement,
+    improvement_workflow_id,
+)
+from schemas.markers import decision_ref, field_ref
+from schemas.outcomes import CONFLICT, REFUSED, RefusalCode, request_digest
+
+__all__ = [
+    "ImprovementConflictError",
+    "ImprovementRefusedError",
+    "StartOutcome",
+    "current_state",
+    "open_improvement",
+    "send_decision",
+]
+
+
+async def open_improvement(
+    client: Client, task_queue: str, opened: OpenImprovement
+) -> StartOutcome:
+    """Start the improvement's workflow unless one ever existed with this id (an improvement
+    that was standardised is not opened again under its id: open a new one)."""
+    filters = opened.measure.filters
+    pairs = [
+        SearchAttributePair(search_attributes.STATUS, ImprovementStatus.PLANNING.value),
+        SearchAttributePair(search_attributes.ASSIGNEE, opened.owner),
+    ]
+    if filters.get("product"):
+        pairs.append(SearchAttributePair(search_attributes.PRODUCT, filters["product"]))
+    try:
+        await client.start_workflow(
+            IMPROVEMENT_WORKFLOW,
+            opened,
+            id=improvement_workflow_id(opened.improvement_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes(pairs),
+            static_summary=f"{opened.improvement_id}: {opened.problem[:200]}",
+        )
+    except WorkflowAlreadyStartedError:
+        return StartOutcome.DUPLICATE
+    return StartOutcome.STARTED
+
+
+class ImprovementRefusedError(Exception):
+    """The improvement's workflow refused the decision; `refusal` says why, with markers."""
+
+    def __init__(self, refusal: ImprovementRefusal) -> None:
+        super().__init__(refusal.plain())
+        self.refusal = refusal
+
+
+class ImprovementConflictError(ImprovementRefusedError):
+    """The update id was already used for another decision or other content."""
+
+
+async def send_decision(
+    client: Client,
+    improvement_id: str,
+    decision: ImprovementDecision,
+    request: BaseModel,
+    *,
+    update_id: str,
+) -> ImprovementReceipt:
+    """Send one decision as a Temporal Update (by name) and return its receipt; a retry with
+    the same update id and content returns the first receipt (see `base.complaints`)."""
+    handle = client.get_workflow_handle(improvement_workflow_id(improvement_id))
+    try:
+        receipt = await handle.execute_update(
+            decision.value, request, id=update_id, result_type=ImprovementReceipt
+        )
+    except WorkflowUpdateFailedError as failed:
+        raise _refusal_error(failed) from None
+    if receipt.request_hash and receipt.request_hash != request_digest(decision, request):
+        raise ImprovementConflictError(
+            ImprovementRefusal(
+                code=RefusalCode.CONFLICT,
+                improvement_id=improvement_id,
+                status=receipt.status,
+                decision=decision,
+                template=(
+                    f"update id {update_id} ({field_ref('update_id')}) was already used for a "
+                    f"{decision_ref(receipt.decision)} with other content "
+                    f"(audit #{receipt.audit_seq}); nothing was changed: send new content "
+                    "with a new update id"
+                ),
+            )
+        )
+    return receipt
+
+
+async def current_state(client: Client, improvement_id: str) -> ImprovementState:
+    handle = client.get_workflow_handle(improvement_workflow_id(improvement_id))
+    return await handle.query(IMPROVEMENT_STATE_QUERY, result_type=ImprovementState)
+
+
+def _refusal_error(failed: WorkflowUpdateFailedError) -> Exception:
+    cause = failed.cause
+    if isinstance(cause, ApplicationError) and cause.type in (REFUSED, CONFLICT) and cause.details:
+        refusal = ImprovementRefusal.model_validate(cause.details[0])
+        kind = ImprovementConflictError if cause.type == CONFLICT else ImprovementRefusedError
+        return kind(refusal)
+    return failed

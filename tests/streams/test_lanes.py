@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.lanes import KeyedLanes
-from streams.offsets import PartitionLedger
 from streams.messages import SourceMessage
+from streams.offsets import PartitionLedger
 from tests.streams.doubles import Event, Message
 
 

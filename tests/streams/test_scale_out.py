@@ -169,7 +169,7 @@ def _publish(
                 topics.COMPLAINTS_UPDATES,
                 [e for c in batch for e in by_complaint.get(c["complaint_id"], [])],
             )
-            done.wait(0.3)  # paced: the disruptions below happen mid-stream
+            done.wait(1.0)  # paced: the disruptions below happen mid-stream
     finally:
         done.set()
 

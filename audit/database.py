@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 # Any constant works; it only has to be the same for every writer of one database.
 _APPEND_LOCK_KEY = 0x436C6F73  # "Clos"
 _CHECKPOINT_LOCK_KEY = 0x436C6F74  # "Clot": checkpoints must not wait for appends
+_SCHEMA_LOCK_KEY = 0x436C6F75  # "Clou": schema setup
 
 
 def normalize_url(url: str) -> str:
@@ -127,6 +128,16 @@ def install_functions(connection: Connection) -> list[str]:
         return []
     connection.exec_driver_sql(_PG_APPEND_FUNCTION_SQL)
     return [f"function {PG_APPEND_FUNCTION}()"]
+
+
+def lock_for_schema(connection: Connection) -> None:
+    """Serialize schema setup: several workers starting at once on an empty PostgreSQL
+    database would otherwise race on CREATE TABLE, and all but one would crash.
+
+    SQLite serializes DDL with its write lock already.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
 
 
 def lock_for_checkpoint(connection: Connection) -> None:

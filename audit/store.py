@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from audit import canonical, database, protection
 from audit.checkpoints import SignedCheckpoint
-from audit.database import lock_for_checkpoint, make_engine
+from audit.database import lock_for_checkpoint, lock_for_schema, make_engine
 from audit.models import AuditEntry, NewEntry
 from audit.signing import Checkpoint
 from audit.tables import (
@@ -121,6 +121,7 @@ class AuditLog:
     def create_schema(self) -> list[str]:
         """Create what is missing (idempotent); returns what was done."""
         with self.engine.begin() as connection:
+            lock_for_schema(connection)
             missing = [t for t in AUDIT_TABLES if not inspect(connection).has_table(t)]
             if missing:
                 Base.metadata.create_all(connection)

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         description="port of the worker's /metrics, /healthz and /readyz; unset: none (the "
         "local stack runs several workers on one host)",
     )
+    worker_workflow_tasks: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="workflow tasks one worker runs at once; Python runs workflow code on "
+        "one thread, so more only makes each task slower, and on a starved CPU past "
+        "Temporal's 10 s task timeout, after which the task is run again",
+    )
     # The audit log's signed checkpoints (see audit/checkpointer.py).
     audit_signing_key: str | None = Field(
         default=None,

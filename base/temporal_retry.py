@@ -33,9 +33,16 @@ TRANSIENT_CODES = frozenset(
 )
 
 
+# Temporal refuses an Update while the workflow's last task failed or timed out (a busy or
+# restarting worker): the next successful task clears it, so it is trouble to wait out.
+WORKFLOW_TASK_FAILED = "Workflow Task in failed state"
+
+
 def is_transient(error: BaseException) -> bool:
     """Unreachable, throttling, timed out or cancelled: try again later, never dead-letter."""
     if isinstance(error, RPCError):
+        if error.status == RPCStatusCode.FAILED_PRECONDITION:
+            return WORKFLOW_TASK_FAILED in (error.message or "")
         return error.status in TRANSIENT_CODES
     if isinstance(error, RPCTimeoutOrCancelledError):  # e.g. an Update's long poll timed out
         return True

@@ -77,6 +77,7 @@ async def run_worker(settings: Settings) -> None:
             workflows=WORKFLOWS,
             activities=build_activities(audit_log, settings),
             activity_executor=executor,
+            max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
         )
         log.info(
             "worker started",

@@ -21,9 +21,9 @@ OPERATIONS_SHIPMENTS = "operations.shipments.v1"
 QUALITY_SIGNALS = "quality.signals.v1"
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(COMPLAINTS_RECEIVED, 4, "new complaints from upstream systems (key: complaint id)"),
-    TopicSpec(COMPLAINTS_UPDATES, 4, "follow-up facts about a complaint (key: complaint id)"),
-    TopicSpec(COMPLAINTS_STATUS, 4, "outbound: every status change (key: complaint id)"),
+    TopicSpec(COMPLAINTS_RECEIVED, 6, "new complaints from upstream systems (key: complaint id)"),
+    TopicSpec(COMPLAINTS_UPDATES, 6, "follow-up facts about a complaint (key: complaint id)"),
+    TopicSpec(COMPLAINTS_STATUS, 6, "outbound: every status change (key: complaint id)"),
     TopicSpec(COMPLAINTS_DLQ, 1, "dead letters: rejected input with reason and original bytes"),
     TopicSpec(AUDIT_CHECKPOINTS, 1, "signed audit-log checkpoints, for witnesses"),
     TopicSpec(OPERATIONS_SHIPMENTS, 1, "units shipped per product and month, from the ERP"),

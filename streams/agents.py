@@ -14,6 +14,7 @@ from streams.dedupe import RecentEvents
 from streams.intake import IntakeTarget, handle_received
 from streams.lanes import KeyedLanes
 from streams.messages import Outcome, SourceMessage
+from streams.offsets import PartitionLedger
 from streams.shipments import ShipmentTarget, handle_shipment
 from streams.updates import UpdateTarget, handle_update
 
@@ -21,18 +22,28 @@ Handler = Callable[[SourceMessage], Awaitable[Outcome]]
 
 
 def lanes_agent(
-    app: faust.App, topic: str, name: str, handler: Handler, settings: StreamSettings
+    app: faust.App,
+    topic: str,
+    name: str,
+    handler: Handler,
+    settings: StreamSettings,
+    ledger: PartitionLedger | None = None,
 ) -> faust.types.AgentT:
     """An agent that feeds `topic` into KeyedLanes and acks in offset order (see lanes.py).
 
     `concurrency=1`: one reader per topic keeps the per-partition order that the lanes rely
-    on; the lanes, not faust actors, provide the concurrency across complaints.
+    on; the lanes, not faust actors, provide the concurrency across complaints. `ledger`,
+    shared by the app's agents, decides which partitions are this processor's (offsets.py).
     """
     source = app.topic(topic, key_type=bytes, value_type=bytes)
 
     async def run(stream: faust.StreamT[bytes]) -> None:
         lanes = KeyedLanes(
-            handler, lanes=settings.lanes, max_in_flight=settings.max_in_flight, name=name
+            handler,
+            lanes=settings.lanes,
+            max_in_flight=settings.max_in_flight,
+            name=name,
+            ledger=ledger,
         )
         try:
             # Manual acks: the lanes ack each event once it (and all before it) is done.
@@ -53,6 +64,7 @@ def register_agents(
     dead_letters: DeadLetterSink,
     settings: StreamSettings,
     shipments: ShipmentTarget | None = None,
+    ledger: PartitionLedger | None = None,
 ) -> list[faust.types.AgentT]:
     recent = RecentEvents(settings.recent_event_ids)
 
@@ -69,8 +81,12 @@ def register_agents(
         )
 
     agents = [
-        lanes_agent(app, topics.COMPLAINTS_RECEIVED, "complaint-intake", on_received, settings),
-        lanes_agent(app, topics.COMPLAINTS_UPDATES, "complaint-updates", on_update, settings),
+        lanes_agent(
+            app, topics.COMPLAINTS_RECEIVED, "complaint-intake", on_received, settings, ledger
+        ),
+        lanes_agent(
+            app, topics.COMPLAINTS_UPDATES, "complaint-updates", on_update, settings, ledger
+        ),
     ]
     if shipments is not None:
         target = shipments
@@ -79,5 +95,5 @@ def register_agents(
             return await handle_shipment(message, target, dead_letters)
 
         topic = topics.OPERATIONS_SHIPMENTS
-        agents.append(lanes_agent(app, topic, "shipments", on_shipment, settings))
+        agents.append(lanes_agent(app, topic, "shipments", on_shipment, settings, ledger))
     return agents

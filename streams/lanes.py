@@ -9,61 +9,26 @@ complaint's events always go through the same lane, one after another.
 Offsets must still be committed only after Temporal accepted the effect (invariant 2).
 faust commits the highest offset below which every offset was acked, but it tolerates one
 unacked offset just above the last commit, so acking out of order could commit past an event
-still in flight. `OrderedAcks` therefore acks each partition's events strictly in offset
-order: an event is acked only when it and every event before it in its partition is done.
+still in flight. The `PartitionLedger` (offsets.py) therefore acks each partition's events
+strictly in delivery order, and, shared by every agent of a processor, also decides what
+happens to events of partitions revoked in a rebalance: they are abandoned, never acked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import zlib
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
 from streams.messages import AckableEvent, SourceMessage
+from streams.offsets import PartitionLedger, Slot
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[SourceMessage], Awaitable[Any]]
-
-
-@dataclass(eq=False)
-class _Slot:
-    event: AckableEvent
-    done: bool = False
-
-
-@dataclass
-class OrderedAcks:
-    """Acks events per (topic, partition) in the order they were tracked (offset order)."""
-
-    _pending: dict[tuple[str, int], deque[_Slot]] = field(default_factory=dict)
-
-    def track(self, event: AckableEvent) -> _Slot:
-        slot = _Slot(event)
-        tp = (event.message.topic, event.message.partition)
-        self._pending.setdefault(tp, deque()).append(slot)
-        return slot
-
-    def finish(self, slot: _Slot) -> int:
-        """Mark `slot` done; ack it and any done successors at the head. Returns acks made."""
-        slot.done = True
-        tp = (slot.event.message.topic, slot.event.message.partition)
-        queue = self._pending.get(tp)
-        acked = 0
-        while queue and queue[0].done:
-            queue.popleft().event.ack()
-            acked += 1
-        if queue is not None and not queue:
-            del self._pending[tp]
-        return acked
-
-    def waiting(self) -> int:
-        return sum(len(queue) for queue in self._pending.values())
 
 
 class KeyedLanes:
@@ -71,13 +36,21 @@ class KeyedLanes:
     `max_in_flight` events between submit and ack (the agent waits, faust buffers, and the
     consumer pauses: backpressure all the way to Kafka)."""
 
-    def __init__(self, handler: Handler, *, lanes: int, max_in_flight: int, name: str) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        lanes: int,
+        max_in_flight: int,
+        name: str,
+        ledger: PartitionLedger | None = None,
+    ) -> None:
         self._handler = handler
         self._name = name
-        self._queues: list[asyncio.Queue[_Slot]] = [asyncio.Queue() for _ in range(lanes)]
+        self._queues: list[asyncio.Queue[Slot]] = [asyncio.Queue() for _ in range(lanes)]
         self._workers: list[asyncio.Task[None] | None] = [None] * lanes
         self._capacity = asyncio.Semaphore(max_in_flight)
-        self._acks = OrderedAcks()
+        self._acks = ledger if ledger is not None else PartitionLedger()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -89,9 +62,12 @@ class KeyedLanes:
 
     async def submit(self, event: AckableEvent) -> None:
         await self._capacity.acquire()
+        slot = self._acks.track(event)
+        if slot is None:  # a partition this processor does not own (any more): not ours
+            self._capacity.release()
+            return
         self._in_flight += 1
         self._idle.clear()
-        slot = self._acks.track(event)
         lane = self.lane_of(event.message)
         self._queues[lane].put_nowait(slot)
         worker = self._workers[lane]
@@ -100,11 +76,13 @@ class KeyedLanes:
                 self._work(self._queues[lane]), name=f"{self._name}-lane-{lane}"
             )
 
-    async def _work(self, queue: asyncio.Queue[_Slot]) -> None:
+    async def _work(self, queue: asyncio.Queue[Slot]) -> None:
         while True:
             slot = await queue.get()
             message = slot.event.message
             try:
+                if not self._acks.is_current(slot):
+                    continue  # revoked while it waited: its new owner handles it
                 await self._handler(message)
             except Exception:
                 # Handlers catch everything themselves; if one still raised, never ack: the

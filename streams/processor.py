@@ -14,6 +14,7 @@ from streams.app import create_app
 from streams.config import StreamSettings, load_stream_settings
 from streams.dead_letters import DeadLetterWriter
 from streams.intake import TemporalIntake
+from streams.rebalance import attach_ledger
 from streams.routing import TemporalRouter
 from streams.shipments import AuditShipments
 
@@ -49,6 +50,7 @@ def build_processor(settings: Settings, stream_settings: StreamSettings | None =
         dead_letters=DeadLetterWriter(app),
         settings=stream_settings or load_stream_settings(),
         shipments=AuditShipments(settings.resolved_database_url),
+        ledger=attach_ledger(app),
     )
     return app
 

@@ -31,7 +31,7 @@ from base.complaints import (
     send_decision,
     workflow_id_for,
 )
-from base.temporal_retry import TRANSIENT_CODES, retry_transient
+from base.temporal_retry import is_transient, retry_transient
 from schemas import decisions
 from schemas.events import (
     Actor,
@@ -229,7 +229,7 @@ class TemporalRouter:
             except RPCError as error:
                 if error.status == RPCStatusCode.NOT_FOUND:
                     return await _unknown_or_closed(handle)
-                if error.status in TRANSIENT_CODES:
+                if is_transient(error):  # includes "Workflow Task in failed state"
                     raise
                 return Delivery(
                     Delivered.REFUSED, f"Temporal refused it: {error.status.name}: {error.message}"

@@ -18,6 +18,12 @@ from base.temporal_retry import is_transient, retry_transient
         RPCError("slow down", RPCStatusCode.RESOURCE_EXHAUSTED, b""),
         RPCError("late", RPCStatusCode.DEADLINE_EXCEEDED, b""),
         RPCError("expired", RPCStatusCode.UNAUTHENTICATED, b""),
+        # An Update while the workflow's last task timed out on a busy or restarting worker.
+        RPCError(
+            "Unable to perform workflow execution update due to Workflow Task in failed state.",
+            RPCStatusCode.FAILED_PRECONDITION,
+            b"",
+        ),
         WorkflowUpdateRPCTimeoutOrCancelledError(),
         RuntimeError("Failed client connect: tcp connect error"),
         ConnectionRefusedError(),
@@ -32,6 +38,7 @@ def test_transient(error: BaseException) -> None:
     [
         RPCError("bad", RPCStatusCode.INVALID_ARGUMENT, b""),
         RPCError("missing", RPCStatusCode.NOT_FOUND, b""),
+        RPCError("workflow already completed", RPCStatusCode.FAILED_PRECONDITION, b""),
         ValueError("no"),
     ],
 )

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.customer_message import MessagePolicy
 from schemas.deadlines import DeadlinePolicy
 
 
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
     deadlines: DeadlinePolicy = Field(
         default_factory=DeadlinePolicy,
         description="CLOSELOOP_DEADLINES: JSON overriding any of them, durations in ISO 8601",
+    )
+    # Messages to the complainant (schemas/customer_message.py documents the defaults).
+    messages: MessagePolicy = Field(
+        default_factory=MessagePolicy,
+        description="CLOSELOOP_MESSAGES: JSON, e.g. language, confirm_acknowledgment_within",
     )
 
     @cached_property

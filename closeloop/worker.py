@@ -12,6 +12,7 @@ import structlog
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
 from activities.status import StatusPublisher
 from audit.store import AuditLog
@@ -35,7 +36,16 @@ def build_activities(
     audit = AuditActivities(audit_log)
     status = StatusPublisher(settings.kafka_bootstrap)
     policy = PolicyActivities(settings.deadlines)
-    return [audit.record_audit_entry, status.publish_status_event, policy.load_deadline_policy]
+    messages = MessageActivities(settings.messages, settings.kafka_bootstrap)
+    return [
+        audit.record_audit_entry,
+        status.publish_status_event,
+        policy.load_deadline_policy,
+        messages.load_message_policy,
+        messages.render_customer_message,
+        messages.new_survey_code,
+        messages.publish_customer_message,
+    ]
 
 
 async def run_worker(settings: Settings) -> None:

@@ -108,6 +108,8 @@ class DeadlineStage(StrEnum):
     VERIFICATION = "verification"
     CLOSURE = "closure"
     REGULATOR_REPORT = "regulator_report"
+    # The acknowledgment reached the complainant (confirmed by its deliverer).
+    ACKNOWLEDGMENT_DELIVERY = "acknowledgment_delivery"
 
 
 class Actor(BaseModel):

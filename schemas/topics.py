@@ -18,6 +18,7 @@ COMPLAINTS_STATUS = "complaints.status.v1"
 COMPLAINTS_DLQ = "complaints.dlq.v1"
 AUDIT_CHECKPOINTS = "audit.checkpoints.v1"
 OPERATIONS_SHIPMENTS = "operations.shipments.v1"
+CUSTOMER_MESSAGES = "complaints.customer-messages.v1"
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(COMPLAINTS_RECEIVED, 4, "new complaints from upstream systems (key: complaint id)"),
@@ -26,4 +27,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(COMPLAINTS_DLQ, 1, "dead letters: rejected input with reason and original bytes"),
     TopicSpec(AUDIT_CHECKPOINTS, 1, "signed audit-log checkpoints, for witnesses"),
     TopicSpec(OPERATIONS_SHIPMENTS, 1, "units shipped per product and month, from the ERP"),
+    TopicSpec(CUSTOMER_MESSAGES, 4, "outbound: messages to the complainant (key: complaint id)"),
 )

@@ -13,9 +13,16 @@ import json
 
 from schemas.complaint_state import DERIVED_FIELDS, ComplaintState
 
+# Fields added after states were signed: left out while empty, so a state from before hashes
+# as it did (saved histories replay, and a reviewed hash stays valid across an upgrade).
+LATER_FIELDS = ("message_policy", "messages")
+
 
 def canonical_state(state: ComplaintState) -> bytes:
     document = state.model_dump(mode="json", exclude=set(DERIVED_FIELDS))
+    for name in LATER_FIELDS:
+        if not document.get(name):
+            document.pop(name, None)
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,11 @@ class MailerSettings(BaseSettings):
         description="how long temporary SMTP trouble is retried before message.failed",
     )
     group_id: str = Field(default="closeloop-mailer", description="Kafka consumer group")
+
+    @field_validator("ca_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @property
     def enabled(self) -> bool:

@@ -43,9 +43,9 @@ def compose(message: CustomerMessage, sender: str) -> EmailMessage:
     email["Date"] = formatdate(usegmt=True)
     # The same id on every copy: mail clients and servers that see it twice show it once.
     email["Message-ID"] = f"<{message.message_id.replace(':', '.')}@closeloop.invalid>"
-    email["Content-Language"] = message.language
     email["X-Closeloop-Message-Id"] = message.message_id
-    email.set_content(message.body)
+    email.set_content(message.body)  # clears Content-* headers: Content-Language after it
+    email["Content-Language"] = message.language
     return email
 
 

@@ -168,15 +168,21 @@ def publish(bootstrap: str, *messages: CustomerMessage) -> None:
 
 
 def reports(bootstrap: str) -> list[dict[str, Any]]:
-    """Every event on complaints.updates.v1 so far, as JSON."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=2000)
+    """Every event on complaints.updates.v1 so far (read to the end offsets), as JSON."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     partitions = [
         TopicPartition(COMPLAINTS_UPDATES, p)
         for p in consumer.partitions_for_topic(COMPLAINTS_UPDATES) or []
     ]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
-    found = [json.loads(record.value) for record in consumer]
+    ends = consumer.end_offsets(partitions)
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + BUDGET
+    while any(consumer.position(tp) < ends[tp] for tp in partitions):
+        assert time.monotonic() < deadline, "could not read complaints.updates.v1 to its end"
+        for records in consumer.poll(timeout_ms=500).values():
+            found += [json.loads(record.value) for record in records]
     consumer.close()
     return found
 

@@ -19,7 +19,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,7 +27,6 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.decisions import Actor
 from schemas.events import ComplaintId, Pattern, RfcDateTime, SchemaInt, is_contract_input
 
 MESSAGE_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}:[a-z_]{1,32}:[1-9][0-9]{0,5}$"
@@ -185,22 +183,3 @@ class MessageRecord(BaseModel):
     delivered_at: datetime | None = None
     failed_at: datetime | None = None
     failure: str = ""
-
-
-MESSAGE_DELIVERY_SIGNAL = "record_message_delivery"
-
-
-class MessageDeliveryInput(BaseModel):
-    """Signal payload from `message.delivered` / `message.failed`; de-duplicated by the
-    workflow by `event_id`, as Temporal does not de-duplicate signals durably."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    event_id: str
-    actor: Actor
-    message_id: str
-    delivered: bool
-    occurred_at: AwareDatetime
-    reason: str = ""
-    permanent: bool | None = None
-    provider_reference: str | None = None

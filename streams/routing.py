@@ -32,7 +32,7 @@ from base.complaints import (
     workflow_id_for,
 )
 from base.temporal_retry import TRANSIENT_CODES, retry_transient
-from schemas import customer_message, decisions
+from schemas import decisions
 from schemas.events import (
     Actor,
     CapaActionCompleted,
@@ -179,7 +179,7 @@ def _delivery(event: MessageDelivered | MessageFailed) -> BaseModel:
             "reason": event.reason,
             "permanent": event.permanent,
         }
-    return customer_message.MessageDeliveryInput(
+    return decisions.MessageDeliveryInput(
         event_id=str(event.event_id), actor=_actor(event), message_id=event.message_id, **outcome
     )
 
@@ -198,8 +198,8 @@ ROUTES: dict[str, Route] = {
     "verification.completed": Route(Via.UPDATE, decisions.Decision.VERIFY, _verification),
     "survey.responded": Route(Via.UPDATE, decisions.Decision.RECORD_SURVEY, _survey),
     "customer.activity": Route(Via.SIGNAL, decisions.CUSTOMER_ACTIVITY_SIGNAL, _activity),
-    "message.delivered": Route(Via.SIGNAL, customer_message.MESSAGE_DELIVERY_SIGNAL, _delivery),
-    "message.failed": Route(Via.SIGNAL, customer_message.MESSAGE_DELIVERY_SIGNAL, _delivery),
+    "message.delivered": Route(Via.SIGNAL, decisions.MESSAGE_DELIVERY_SIGNAL, _delivery),
+    "message.failed": Route(Via.SIGNAL, decisions.MESSAGE_DELIVERY_SIGNAL, _delivery),
 }
 
 

@@ -45,14 +45,15 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
     from schemas.capa_action import CapaActionOverdue
     from schemas.complaint_state import CarriedOver, ComplaintState, ComplaintStatus, Signed
-    from schemas.customer_message import MESSAGE_DELIVERY_SIGNAL, MessageDeliveryInput
     from schemas.decisions import (
         COMPLAINT_WORKFLOW,
         CUSTOMER_ACTIVITY_SIGNAL,
+        MESSAGE_DELIVERY_SIGNAL,
         STATE_QUERY,
         CustomerActivityInput,
         Decision,
         DecisionInput,
+        MessageDeliveryInput,
     )
     from schemas.events import ComplaintReceived
     from schemas.outcomes import DecisionReceipt, request_digest
@@ -161,7 +162,6 @@ class ComplaintWorkflow:
         self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
         tell_complainant = workflow.patched(correspondence.CUSTOMER_MESSAGES)
         publisher = asyncio.create_task(self._case.publish_in_order())
-        correspondent = asyncio.create_task(self._correspondent.correspond())
         if not isinstance(start, CarriedOver):
             self.state.policy = await workflow.execute_local_activity_method(
                 PolicyActivities.load_deadline_policy,
@@ -178,6 +178,7 @@ class ComplaintWorkflow:
         else:
             self._case.show(workflow.now())  # this run's search attributes and details
         self._ready = True
+        correspondent = asyncio.create_task(self._correspondent.correspond())
         carried_activity = start.pending_activity if isinstance(start, CarriedOver) else []
         for activity in carried_activity:  # signalled while the previous run handed over
             async with self._case.lock:

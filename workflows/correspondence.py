@@ -1,9 +1,10 @@
 """Telling the complainant (ISO 10002 7.3, 7.7, 8.3): which message is due, and sending it once.
 
 Each message follows from a fact in the complaint's state: the acknowledgment from the
-acknowledgment, the decision and response from the closure, the survey invitation from the
-closure too. `due_messages` is a pure function of the state, so what is owed is always
-recomputed, never remembered twice; a message is owed until the state records it. For each,
+acknowledgment, a request for information from the `request_information` decision, the
+decision and response from the closure, the survey invitation from the closure too.
+`due_messages` is a pure function of the state, so what is owed is always recomputed, never
+remembered twice; a message is owed until the state records it. For each,
 the workflow renders it (an activity), audits it with its content hash and template id
 (never the address), then publishes it on `complaints.customer-messages.v1`. Its id is
 `{complaint_id}:{purpose}:{sequence}`, so a retry can never make a second message.
@@ -26,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import ComplaintState, ComplaintStatus, SignatureMeaning
     from schemas.customer_message import (
         CustomerMessage,
-        MessageDeliveryInput,
         MessagePurpose,
         MessageRecord,
         Recipient,
@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         RenderRequest,
         message_id,
     )
-    from schemas.decisions import DeadlineStage
+    from schemas.decisions import DeadlineStage, MessageDeliveryInput
 
 from workflows import deadlines
 from workflows.case_file import CaseFile, Entry
@@ -74,6 +74,8 @@ def due_messages(state: ComplaintState) -> list[Due]:
     owed: list[Due] = []
     if state.acknowledgment is not None:
         owed.append(Due(MessagePurpose.ACKNOWLEDGMENT, 1))
+    for number, asked in enumerate(state.information_requests, start=1):
+        owed.append(Due(MessagePurpose.INFORMATION_REQUEST, number, asked.question))
     if state.status is ComplaintStatus.CLOSED and state.closure is not None:
         closing = state.closure.loop + 1  # a reopened complaint is answered again
         owed.append(Due(MessagePurpose.RESPONSE, closing, state.closure.customer_response))
@@ -99,6 +101,10 @@ class Correspondent:
         self._closing = True
 
     async def correspond(self) -> None:
+        policy = self._case.state.message_policy
+        if policy is None or not policy.enabled:  # nothing to send: stay out of every wake-up
+            await workflow.wait_condition(lambda: self._closing)
+            return
         self._seen = -1
         while True:
             await workflow.wait_condition(lambda: self._case.version != self._seen or self._closing)

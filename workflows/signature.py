@@ -15,7 +15,7 @@ from schemas.complaint_state import DERIVED_FIELDS, ComplaintState
 
 # Fields added after states were signed: left out while empty, so a state from before hashes
 # as it did (saved histories replay, and a reviewed hash stays valid across an upgrade).
-LATER_FIELDS = ("message_policy", "messages")
+LATER_FIELDS = ("message_policy", "messages", "information_requests")
 
 
 def canonical_state(state: ComplaintState) -> bytes:

@@ -14,13 +14,20 @@ import pytest
 from activities.templates import load
 from schemas.complaint_state import ComplaintStatus
 from schemas.customer_message import (
-    MessageDeliveryInput,
     MessagePolicy,
     MessagePurpose,
     complaint_of_survey_code,
     content_hash,
 )
-from schemas.decisions import Actor, DeadlineStage, Decision, ReopenInput, ReopenReason
+from schemas.decisions import (
+    Actor,
+    DeadlineStage,
+    Decision,
+    MessageDeliveryInput,
+    ReopenInput,
+    ReopenReason,
+    RequestInformationInput,
+)
 from schemas.status_event import StatusEventType
 from workflows.complaint import ComplaintWorkflow
 
@@ -199,3 +206,15 @@ async def test_messages_can_be_turned_off(harness, make):
     await harness.quiet(handle.id)
     assert harness.messages.for_complaint(handle.id) == []
     assert state.active_deadline(DeadlineStage.ACKNOWLEDGMENT_DELIVERY) is None
+
+
+async def test_a_question_to_the_complainant_is_sent_as_an_information_request(harness, make):
+    handle = await harness.start()
+    await harness.decide(handle, Decision.TRIAGE, make.triage())
+    ask = RequestInformationInput(actor=make.handler, question="When did you buy the kettle?")
+    state = await harness.decide(handle, Decision.REQUEST_INFORMATION, ask)
+    assert state.information_requests[0].question == ask.question
+    _, question = await messages(harness, handle, 2)
+    assert question.message_id == f"{handle.id}:information_request:1"
+    assert ask.question in question.body and question.language == "de"
+    assert "complaint.information_requested" in harness.entry_types(handle.id)

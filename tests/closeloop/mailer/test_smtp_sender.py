@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from closeloop.mailer.ledger import Ledger
 from closeloop.mailer.reports import Reporter
@@ -30,7 +31,7 @@ from tests.closeloop.mailer.conftest import (
 
 
 def settings_for(server: SmtpServer, **changes: object) -> MailerSettings:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "host": server.host,
         "port": server.port,
         "security": "starttls",

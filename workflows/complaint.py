@@ -41,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
     import schemas.outcomes
     import schemas.search_attributes
     import schemas.status_event  # noqa: F401  (passed through, used by the modules below)
-    from activities.customer_messages import MessageActivities
     from activities.policy import PolicyActivities
     from schemas.capa_action import CapaActionOverdue
     from schemas.complaint_state import CarriedOver, ComplaintState, ComplaintStatus, Signed
@@ -168,10 +167,7 @@ class ComplaintWorkflow:
                 start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT,
             )
             if tell_complainant:
-                self.state.message_policy = await workflow.execute_local_activity_method(
-                    MessageActivities.load_message_policy,
-                    start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT,
-                )
+                self.state.message_policy = await correspondence.load_policy()
             await receipt.receive(self._case)
             if self.state.policy.auto_acknowledge:
                 await receipt.acknowledge_on_receipt(self._case)

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import ComplaintState, ComplaintStatus, SignatureMeaning
     from schemas.customer_message import (
         CustomerMessage,
+        MessagePolicy,
         MessagePurpose,
         MessageRecord,
         Recipient,
@@ -82,6 +83,14 @@ def due_messages(state: ComplaintState) -> list[Due]:
         owed.append(Due(MessagePurpose.SURVEY_INVITATION, closing))
     produced = {(m.purpose, m.sequence) for m in state.messages}
     return [due for due in owed if (due.purpose, due.sequence) not in produced]
+
+
+async def load_policy() -> MessagePolicy:
+    """The worker's message policy, read once when a complaint starts (a local activity)."""
+    policy: MessagePolicy = await workflow.execute_local_activity_method(
+        MessageActivities.load_message_policy, start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT
+    )
+    return policy
 
 
 def redact_addresses(text: str) -> str:

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.customer_message import MessagePolicy
 from schemas.deadlines import DeadlinePolicy, ImprovementPolicy
 
 
@@ -124,6 +125,12 @@ class Settings(BaseSettings):
     def _no_plan_file(cls, value: object) -> object:
         """An empty CLOSELOOP_MONITORING_PLAN (a manifest's default) means the built-in plan."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    # Messages to the complainant (schemas/customer_message.py documents the defaults).
+    messages: MessagePolicy = Field(
+        default_factory=MessagePolicy,
+        description="CLOSELOOP_MESSAGES: JSON, e.g. language, confirm_acknowledgment_within",
+    )
 
     @cached_property
     def home_dir(self) -> Path:

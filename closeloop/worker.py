@@ -13,6 +13,7 @@ import structlog
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
 from activities.status import StatusPublisher
 from audit.store import AuditLog
@@ -43,6 +44,7 @@ def build_activities(
     policy = PolicyActivities(settings.deadlines, settings.improvement_deadlines)
     kpi = KpiActivities(audit_log, settings.home_dir)
     trends = TrendActivities(audit_log, settings)
+    messages = MessageActivities(settings.messages, settings.kafka_bootstrap)
     return [
         audit.record_audit_entry,
         status.publish_status_event,
@@ -50,6 +52,10 @@ def build_activities(
         policy.load_improvement_policy,
         kpi.measure_kpi_figure,
         trends.run_trend_analysis,
+        messages.load_message_policy,
+        messages.render_customer_message,
+        messages.new_survey_code,
+        messages.publish_customer_message,
     ]
 
 

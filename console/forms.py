@@ -35,6 +35,7 @@ from schemas.decisions import (
     RejectReason,
     ReopenInput,
     ReopenReason,
+    RequestInformationInput,
     Severity,
     TriageInput,
     VerifyInput,
@@ -169,6 +170,10 @@ FORMS: dict[Decision, DecisionForm] = {
             (Field("regulator", "Regulator"),
              Field("reference", "Report reference"),
              Field("submitted_at", "Submitted on (UTC)", "date", optional=True)),
+        ),
+        DecisionForm(
+            Decision.REQUEST_INFORMATION, "Ask the complainant", RequestInformationInput,
+            (Field("question", "Question to the complainant", "textarea"),),
         ),
     )
 }  # fmt: skip

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.customer_message import MessagePolicy, MessageRecord
 from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import (
     Actor,
@@ -176,6 +177,12 @@ class SurveyRecord(Signed):
     survey_id: str | None = None
 
 
+class InformationRequest(Signed):
+    """A question asked of the complainant; its message is `information_request` #n."""
+
+    question: str
+
+
 class RegulatoryReport(Signed):
     regulator: str
     reference: str
@@ -248,6 +255,10 @@ class ComplaintState(BaseModel):
     deadlines: list[Deadline] = Field(default_factory=list)
     overdue: bool = False
     status_events_published: int = 0
+    # Messages to the complainant (workflows/correspondence.py); None: a case from before.
+    message_policy: MessagePolicy | None = None
+    messages: list[MessageRecord] = Field(default_factory=list)
+    information_requests: list[InformationRequest] = Field(default_factory=list)
     history: list[HistoryItem] = Field(default_factory=list)
     # Derived when the state is read; not covered by the state hash.
     next_due: NextDue | None = None

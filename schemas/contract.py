@@ -40,6 +40,7 @@ MODELS: dict[str, str] = {
     "complaints.status.v1": "schemas.status_event:ComplaintStatusEvent",
     "audit.checkpoints.v1": "schemas.audit_checkpoint:AuditCheckpointEvent",
     "operations.shipments.v1": "schemas.shipment:ShipmentReported",
+    "complaints.customer-messages.v1": "schemas.customer_message:CustomerMessage",
 }
 # A schema may name its model itself, which wins over the table above.
 MODEL_KEYWORD = "x-python-model"

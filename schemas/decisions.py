@@ -60,11 +60,13 @@ class Decision(StrEnum):
     ADD_INFORMATION = "add_information"
     RECORD_SURVEY = "record_survey"
     RECORD_REGULATORY_REPORT = "record_regulatory_report"
+    REQUEST_INFORMATION = "request_information"
 
 
 # The workflow type that carries one complaint: clients start it by this name.
 COMPLAINT_WORKFLOW = "ComplaintWorkflow"
 CUSTOMER_ACTIVITY_SIGNAL = "record_customer_activity"
+MESSAGE_DELIVERY_SIGNAL = "record_message_delivery"
 STATE_QUERY = "current_state"
 
 
@@ -108,6 +110,8 @@ class DeadlineStage(StrEnum):
     VERIFICATION = "verification"
     CLOSURE = "closure"
     REGULATOR_REPORT = "regulator_report"
+    # The acknowledgment reached the complainant (confirmed by its deliverer).
+    ACKNOWLEDGMENT_DELIVERY = "acknowledgment_delivery"
 
 
 class Actor(BaseModel):
@@ -340,3 +344,25 @@ class CustomerActivityInput(BaseModel):
     activity: Name = Field(description="e.g. purchase, login, renewal, cancellation")
     occurred_at: AwareDatetime
     comment: Text = ""
+
+
+class RequestInformationInput(DecisionInput):
+    """A question to the complainant (ISO 10002 7.4); the workflow sends it as a message."""
+
+    question: Reason
+
+
+class MessageDeliveryInput(BaseModel):
+    """Signal payload from `message.delivered` / `message.failed`; de-duplicated by the
+    workflow by `event_id`, as Temporal does not de-duplicate signals durably."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str
+    actor: Actor
+    message_id: str
+    delivered: bool
+    occurred_at: AwareDatetime
+    reason: str = ""
+    permanent: bool | None = None
+    provider_reference: str | None = None

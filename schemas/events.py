@@ -267,6 +267,25 @@ class CustomerActivity(_Update):
     activity: CustomerActivityKind
 
 
+# Reports from whoever delivers `complaints.customer-messages.v1` (CRM, mail system, the
+# built-in `closeloop mailer`), matched to the message by its id.
+MessageIdText = Annotated[str, Pattern(r"^[A-Za-z0-9._-]{1,64}:[a-z_]{1,32}:[1-9][0-9]{0,5}$")]
+
+
+class MessageDelivered(_Update):
+    event_type: Literal["message.delivered"]
+    message_id: MessageIdText
+    delivered_at: RfcDateTime | None = None
+    provider_reference: Reference | None = None
+
+
+class MessageFailed(_Update):
+    event_type: Literal["message.failed"]
+    message_id: MessageIdText
+    reason: VisibleText
+    permanent: StrictBool | None = None
+
+
 UpdateEvent = Annotated[
     CustomerInformationAdded
     | InvestigationCompleted
@@ -274,7 +293,9 @@ UpdateEvent = Annotated[
     | CapaActionCompleted
     | VerificationCompleted
     | SurveyResponded
-    | CustomerActivity,
+    | CustomerActivity
+    | MessageDelivered
+    | MessageFailed,
     Field(discriminator="event_type"),
 ]
 """`complaints.updates.v1`: one follow-up fact about a complaint, told apart by event_type."""
@@ -289,4 +310,6 @@ UPDATE_EVENT_TYPES: tuple[str, ...] = (
     "verification.completed",
     "survey.responded",
     "customer.activity",
+    "message.delivered",
+    "message.failed",
 )

@@ -64,6 +64,7 @@ class Escalation(_Contract):
         "closure",
         "regulator_report",
         "capa_action",
+        "acknowledgment_delivery",
     ] = Field(description="a deadline stage, or 'capa_action'")
     due_at: RfcDateTime
     action_id: str | None = None

@@ -19,6 +19,7 @@ COMPLAINTS_DLQ = "complaints.dlq.v1"
 AUDIT_CHECKPOINTS = "audit.checkpoints.v1"
 OPERATIONS_SHIPMENTS = "operations.shipments.v1"
 QUALITY_SIGNALS = "quality.signals.v1"
+CUSTOMER_MESSAGES = "complaints.customer-messages.v1"
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(COMPLAINTS_RECEIVED, 6, "new complaints from upstream systems (key: complaint id)"),
@@ -28,4 +29,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(AUDIT_CHECKPOINTS, 1, "signed audit-log checkpoints, for witnesses"),
     TopicSpec(OPERATIONS_SHIPMENTS, 1, "units shipped per product and month, from the ERP"),
     TopicSpec(QUALITY_SIGNALS, 1, "outbound: trend signals of the monitoring plan (key: rule)"),
+    TopicSpec(CUSTOMER_MESSAGES, 4, "outbound: messages to the complainant (key: complaint id)"),
 )

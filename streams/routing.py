@@ -40,6 +40,8 @@ from schemas.events import (
     CustomerActivity,
     CustomerInformationAdded,
     InvestigationCompleted,
+    MessageDelivered,
+    MessageFailed,
     SurveyResponded,
     UpdateEvent,
     VerificationCompleted,
@@ -163,6 +165,25 @@ def _activity(event: CustomerActivity) -> BaseModel:
     )
 
 
+def _delivery(event: MessageDelivered | MessageFailed) -> BaseModel:
+    if isinstance(event, MessageDelivered):
+        outcome: dict[str, Any] = {
+            "delivered": True,
+            "occurred_at": event.delivered_at or event.occurred_at,
+            "provider_reference": event.provider_reference,
+        }
+    else:
+        outcome = {
+            "delivered": False,
+            "occurred_at": event.occurred_at,
+            "reason": event.reason,
+            "permanent": event.permanent,
+        }
+    return decisions.MessageDeliveryInput(
+        event_id=str(event.event_id), actor=_actor(event), message_id=event.message_id, **outcome
+    )
+
+
 ROUTES: dict[str, Route] = {
     "customer.information_added": Route(
         Via.UPDATE, decisions.Decision.ADD_INFORMATION, _information
@@ -177,6 +198,8 @@ ROUTES: dict[str, Route] = {
     "verification.completed": Route(Via.UPDATE, decisions.Decision.VERIFY, _verification),
     "survey.responded": Route(Via.UPDATE, decisions.Decision.RECORD_SURVEY, _survey),
     "customer.activity": Route(Via.SIGNAL, decisions.CUSTOMER_ACTIVITY_SIGNAL, _activity),
+    "message.delivered": Route(Via.SIGNAL, decisions.MESSAGE_DELIVERY_SIGNAL, _delivery),
+    "message.failed": Route(Via.SIGNAL, decisions.MESSAGE_DELIVERY_SIGNAL, _delivery),
 }
 
 

@@ -47,15 +47,17 @@ with workflow.unsafe.imports_passed_through():
     from schemas.decisions import (
         COMPLAINT_WORKFLOW,
         CUSTOMER_ACTIVITY_SIGNAL,
+        MESSAGE_DELIVERY_SIGNAL,
         STATE_QUERY,
         CustomerActivityInput,
         Decision,
         DecisionInput,
+        MessageDeliveryInput,
     )
     from schemas.events import ComplaintReceived
     from schemas.outcomes import DecisionReceipt, request_digest
 
-from workflows import escalation, facts, receipt, view
+from workflows import correspondence, escalation, facts, receipt, view
 from workflows.capa import OVERDUE_SIGNAL
 from workflows.capa_children import CapaChildren
 from workflows.case_file import BOUNDED_HISTORY, CaseFile, decision_entry
@@ -135,6 +137,7 @@ class ComplaintWorkflow:
         self._capa = CapaChildren(
             carried.running_actions if carried else None, complaint.complaint_id
         )
+        self._correspondent = correspondence.Correspondent(self._case)
         self._ready = False  # receipt (and automatic acknowledgment) recorded
         self._may_continue_as_new = False
         # While handing over to the next run, customer activity is carried, not recorded, so
@@ -156,18 +159,22 @@ class ComplaintWorkflow:
         self._case.local_activities = workflow.patched(LOCAL_ACTIVITIES)
         self._case.bounded_history = workflow.patched(BOUNDED_HISTORY)
         self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
+        tell_complainant = workflow.patched(correspondence.CUSTOMER_MESSAGES)
         publisher = asyncio.create_task(self._case.publish_in_order())
         if not isinstance(start, CarriedOver):
             self.state.policy = await workflow.execute_local_activity_method(
                 PolicyActivities.load_deadline_policy,
                 start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT,
             )
+            if tell_complainant:
+                self.state.message_policy = await correspondence.load_policy()
             await receipt.receive(self._case)
             if self.state.policy.auto_acknowledge:
                 await receipt.acknowledge_on_receipt(self._case)
         else:
             self._case.show(workflow.now())  # this run's search attributes and details
         self._ready = True
+        correspondent = asyncio.create_task(self._correspondent.correspond())
         carried_activity = start.pending_activity if isinstance(start, CarriedOver) else []
         for activity in carried_activity:  # signalled while the previous run handed over
             async with self._case.lock:
@@ -177,6 +184,8 @@ class ComplaintWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if not go_on:
             await self._capa.finished()
+        self._correspondent.close()
+        await correspondent
         self._case.close_outbox()
         await publisher
         if go_on:
@@ -232,6 +241,16 @@ class ComplaintWorkflow:
                 self._pending_activity.append(activity)
                 return
             await facts.record_customer_activity(self._case, activity)
+
+    @workflow.signal(name=MESSAGE_DELIVERY_SIGNAL)
+    async def record_message_delivery(self, report: MessageDeliveryInput) -> None:
+        """From the deliverer of a message to the complainant; de-duplicated by event id."""
+        if report.event_id in self._seen_events:
+            return
+        self._seen_events.append(report.event_id)
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._case.lock:
+            await correspondence.record_delivery(self._case, report)
 
     @workflow.signal(name=OVERDUE_SIGNAL)
     async def capa_action_overdue(self, notice: CapaActionOverdue) -> None:

@@ -27,6 +27,7 @@ STAGE_LABELS: dict[DeadlineStage, str] = {
     DeadlineStage.VERIFICATION: "verify effectiveness",
     DeadlineStage.CLOSURE: "close the complaint",
     DeadlineStage.REGULATOR_REPORT: "report to the regulator",
+    DeadlineStage.ACKNOWLEDGMENT_DELIVERY: "deliver the acknowledgment to the complainant",
 }
 
 

@@ -30,11 +30,12 @@ from schemas.decisions import (
     RegulatoryReportInput,
     RejectInput,
     ReopenInput,
+    RequestInformationInput,
     TriageInput,
     VerifyInput,
 )
 from workflows.capa_children import CapaChildren
-from workflows.rules import Logic, capa, closure, intake, investigation
+from workflows.rules import Logic, capa, closure, correspondence, intake, investigation
 
 S = ComplaintStatus
 
@@ -185,6 +186,14 @@ SPECS: tuple[DecisionSpec, ...] = (
         M.RECORDED,
         "complaint.regulator_reported",
         intake.RECORD_REGULATORY_REPORT,
+    ),
+    DecisionSpec(
+        Decision.REQUEST_INFORMATION,
+        RequestInformationInput,
+        OPEN_STATES,
+        M.RECORDED,
+        "complaint.information_requested",
+        correspondence.REQUEST_INFORMATION,
     ),
 )
 

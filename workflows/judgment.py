@@ -13,7 +13,7 @@ from schemas.outcomes import RefusalCode
 from workflows import lifecycle
 from workflows.decision_spec import SPECS
 from workflows.rules import Logic, Refused
-from workflows.signature import state_hash
+from workflows.signature import accepted_hashes
 
 LOGIC: dict[Decision, Logic[Any]] = {spec.decision: spec.logic for spec in SPECS}
 
@@ -40,7 +40,7 @@ def judge(state: ComplaintState, decision: Decision, request: DecisionInput, now
             f"{where}: {named} needs {missing}; allowed decisions: {allowed}", RefusalCode.NOT_READY
         )
     expected = request.expected_state_hash
-    if expected is not None and expected != state_hash(state):
+    if expected is not None and expected not in accepted_hashes(state):
         raise Refused(
             f"{where}: the complaint changed since state {expected[:12]} was reviewed "
             f"({field_ref('expected_state_hash')}); review the current state and decide again",

@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "closeloop.cli.runtime:stream",
         "Run the stream processor (production entry point).",
     ),
+    "mailer": (
+        "closeloop.cli.mailer:mailer",
+        "Send messages to complainants by SMTP (optional deliverer).",
+    ),
     "publish": ("closeloop.cli.publish:publish", "Publish complaint events to Kafka."),
     "complaint": ("closeloop.cli.complaint:complaint", "Watch and decide complaints (operators)."),
     "improvement": (

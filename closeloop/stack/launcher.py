@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from base.settings import Settings
+from closeloop.mailer.settings import MailerSettings
 from closeloop.stack.console_part import console_listen, start_console, wait_for_console
 from closeloop.stack.follow import LogFollower
 from closeloop.stack.layout import LAUNCHER, PARTS, StackLayout
@@ -145,12 +146,14 @@ def start_stack(settings: Settings, *, echo: Echo = print, timeout: float = 60.0
         echo(f"broker ready; topics created: {', '.join(created) or 'none missing'}")
 
         env = child_env(settings)
-        for name in ("worker", "stream"):
+        # The SMTP sender only when configured (CLOSELOOP_SMTP_HOST): a CRM may deliver instead.
+        names = ("worker", "stream", *(("mailer",) if MailerSettings().enabled else ()))
+        for name in names:
             echo(f"starting {name} ...")
             command = closeloop_command(name)
             log, pid = layout.log_path(name), layout.pid_path(name)
             parts.append(spawn(name, command, log, env=env, pid_path=pid))
-        settle(parts[-2:])
+        settle(parts[-len(names) :])
         # After the worker: both create missing tables at start, one at a time on SQLite.
         echo("starting console ...")
         console = start_console(

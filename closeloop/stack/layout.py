@@ -14,6 +14,8 @@ from base.settings import Settings
 # Start order; stop runs in reverse, so the stream stops consuming before the broker goes
 # (and the console, which takes decisions, stops first).
 PARTS = ("temporal", "broker", "worker", "stream", "console")
+# Started only when configured (the SMTP sender: CLOSELOOP_SMTP_HOST); stopped like the others.
+OPTIONAL_PARTS = ("mailer",)
 LAUNCHER = "launcher"
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from base.settings import Settings
-from closeloop.stack.layout import LAUNCHER, PARTS, StackLayout
+from closeloop.stack.layout import LAUNCHER, OPTIONAL_PARTS, PARTS, StackLayout
 from closeloop.stack.processes import STOP_TIMEOUT, ManagedProcess, pid_alive, read_pidfile
 
 SERVERS = frozenset({"temporal", "broker"})
@@ -38,7 +38,7 @@ def down(
     layout = StackLayout.of(settings)
     running = [
         part
-        for name in reversed(PARTS)
+        for name in reversed((*PARTS, *OPTIONAL_PARTS))
         if (part := read_pidfile(layout.pid_path(name))) is not None and part.alive()
     ]
     launcher = read_pidfile(layout.pid_path(LAUNCHER))
@@ -53,7 +53,7 @@ def down(
 
     # Whatever is still recorded: parts of a detached stack, or of a launcher that was killed.
     leftovers = []
-    for name in reversed(PARTS):
+    for name in reversed((*PARTS, *OPTIONAL_PARTS)):
         part = read_pidfile(layout.pid_path(name))
         if part is None:
             layout.pid_path(name).unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from kafka.errors import KafkaError
 
 from base.settings import Settings
 from closeloop.stack.console_part import login_url
-from closeloop.stack.layout import PARTS, StackLayout
+from closeloop.stack.layout import OPTIONAL_PARTS, PARTS, StackLayout
 from closeloop.stack.processes import ManagedProcess, read_pidfile
 from closeloop.stack.readiness import http_answers, run_sync
 from closeloop.stack.services import broker_topics, temporal_healthy, temporal_ui_url
@@ -46,8 +46,10 @@ def status(settings: Settings) -> list[PartStatus]:
             name, part.pid, part.address, "healthy" if healthy else "unhealthy", detail
         )
 
-    with ThreadPoolExecutor(max_workers=len(PARTS)) as pool:
-        return list(pool.map(check, PARTS))
+    # An optional part (the SMTP sender) is listed when this stack started it.
+    started = [name for name in OPTIONAL_PARTS if layout.pid_path(name).exists()]
+    with ThreadPoolExecutor(max_workers=len(PARTS) + len(started)) as pool:
+        return list(pool.map(check, (*PARTS, *started)))
 
 
 def probe(part: ManagedProcess) -> tuple[bool, str]:

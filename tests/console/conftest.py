@@ -28,6 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
 from base.complaints import start_complaint
 from base.settings import Settings
@@ -37,6 +38,7 @@ from console.context import ConsoleContext
 from identity.roles import Role
 from identity.service import Identity
 from schemas.complaint_state import ComplaintState
+from schemas.customer_message import MessagePolicy
 from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import STATE_QUERY
 from schemas.events import Channel, ComplaintReceived, Customer, Product
@@ -169,6 +171,8 @@ async def console(
                 AuditActivities(identity.audit_log).record_audit_entry,
                 publish_status_event,
                 PolicyActivities(DeadlinePolicy()).load_deadline_policy,
+                # messages to the complainant are off here (tests/workflows/test_messages.py)
+                MessageActivities(MessagePolicy(enabled=False), "unused:9092").load_message_policy,
             ],
             activity_executor=executor,
         )

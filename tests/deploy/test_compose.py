@@ -32,7 +32,7 @@ def test_every_topic_is_created_with_the_partitions_and_retention_of_the_cluster
     script = services()["kafka-topics"]["command"][0]
     created = {
         name: (int(partitions), int(retention))
-        for name, partitions, retention in re.findall(r"([a-z.0-9]+):(\d+):(-?\d+)", script)
+        for name, partitions, retention in re.findall(r"([a-z.0-9-]+):(\d+):(-?\d+)", script)
     }
     cluster = {
         d["spec"]["topicName"]: int(d["spec"]["config"]["retention.ms"])

@@ -26,12 +26,15 @@ from tests.deploy.manifests import (
 LONG_RUNNING = ("closeloop-worker", "closeloop-stream", "closeloop-console")
 # Secrets a process is deliberately not given (least privilege); the code's default stands
 # and the process never uses it.
+NO_MAIL = {"CLOSELOOP_SMTP_PASSWORD": "only `closeloop mailer` logs in to the SMTP server"}
 NOT_GIVEN = {
+    "closeloop-worker": NO_MAIL,
     "closeloop-stream": {
         "CLOSELOOP_DATABASE_URL": "the stream processor writes no audit entries",
         "CLOSELOOP_AUDIT_SIGNING_KEY": "only workers sign checkpoints",
+        **NO_MAIL,
     },
-    "closeloop-console": {"CLOSELOOP_AUDIT_SIGNING_KEY": "the console never signs"},
+    "closeloop-console": {"CLOSELOOP_AUDIT_SIGNING_KEY": "the console never signs", **NO_MAIL},
 }
 # What a secretKeyRef stands for when the settings are parsed here.
 SECRET_STAND_INS = {

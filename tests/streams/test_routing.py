@@ -50,3 +50,17 @@ def test_every_example_becomes_a_valid_workflow_input(path) -> None:
     assert data["actor"]["id"] == (event.actor.id if event.actor else event.source)
     if route.via is Via.UPDATE:
         assert data["occurred_at"] == event.occurred_at
+
+
+@pytest.mark.parametrize(
+    ("name", "delivered"), [("message-delivered", True), ("message-failed", False)]
+)
+def test_a_delivery_report_reaches_the_workflow_with_its_message_and_outcome(name, delivered):
+    event = decode_update((examples_dir(topics.COMPLAINTS_UPDATES) / f"{name}.json").read_bytes())
+    route, payload = build_input(event)
+    assert route.via is Via.SIGNAL and route.name == "record_message_delivery"
+    data = payload.model_dump()
+    assert data["message_id"] == "C-2026-000123:acknowledgment:1"
+    assert data["delivered"] is delivered
+    if not delivered:
+        assert data["reason"].startswith("550") and data["permanent"] is True

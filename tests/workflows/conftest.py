@@ -33,12 +33,14 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
 from audit.models import AuditEntry
 from audit.store import AuditLog, EntryFilter
 from base.complaints import send_decision, start_complaint
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
+from schemas.customer_message import CustomerMessage, MessagePolicy
 from schemas.deadlines import DeadlinePolicy
 from schemas.decisions import (
     Actor,
@@ -86,6 +88,21 @@ OWNER = Actor(id="eng.park", name="Jo Park")
 VERIFIER = Actor(id="qa.ruiz", name="Ana Ruiz")
 
 
+class RecordingMessages(MessageActivities):
+    """The real policy, rendering and survey codes; only publishing is kept in memory."""
+
+    def __init__(self, policy: MessagePolicy) -> None:
+        super().__init__(policy, "unused:9092")
+        self.messages: list[CustomerMessage] = []
+
+    @activity.defn(name="publish_customer_message")
+    def record_customer_message(self, message: CustomerMessage) -> None:
+        self.messages.append(message)
+
+    def for_complaint(self, complaint_id: str) -> list[CustomerMessage]:
+        return [m for m in self.messages if m.complaint_id == complaint_id]
+
+
 class RecordingPublisher:
     """Test double for the Kafka publisher: keeps the events in memory, in order."""
 
@@ -126,9 +143,11 @@ class Harness:
         audit_log: AuditLog,
         publisher: RecordingPublisher,
         policy: DeadlinePolicy,
+        messages: MessagePolicy | None = None,
     ) -> None:
         self.env = env
         self.policy = policy
+        self.messages = RecordingMessages(messages or MessagePolicy(enabled=False))
         self.started: list[str] = []
         self.client: Client = env.client
         self.task_queue = task_queue
@@ -147,6 +166,10 @@ class Harness:
                 AuditActivities(self.audit_log).record_audit_entry,
                 self.publisher.publish_status_event,
                 PolicyActivities(self.policy).load_deadline_policy,
+                self.messages.load_message_policy,
+                self.messages.render_customer_message,
+                self.messages.new_survey_code,
+                self.messages.record_customer_message,
             ],
             activity_executor=executor,
             **options,
@@ -322,16 +345,26 @@ def policy() -> DeadlinePolicy:
 
 
 @pytest.fixture
+def message_policy() -> MessagePolicy:
+    """Messages to the complainant are off here, so the other workflow tests see the audit
+    trail they specify; tests/workflows/test_messages.py turns them on."""
+    return MessagePolicy(enabled=False)
+
+
+@pytest.fixture
 async def detached_harness(
     time_skipping_env: WorkflowEnvironment,
     search_attributes_registered: None,
     sqlite_url: str,
     policy: DeadlinePolicy,
+    message_policy: MessagePolicy,
 ) -> AsyncIterator[Harness]:
     """A harness whose test runs its own workers (`harness.worker(executor)`)."""
     audit_log = AuditLog.from_url(sqlite_url)
     task_queue = f"complaints-{uuid.uuid4().hex[:8]}"
-    yield Harness(time_skipping_env, task_queue, audit_log, RecordingPublisher(), policy)
+    yield Harness(
+        time_skipping_env, task_queue, audit_log, RecordingPublisher(), policy, message_policy
+    )
     audit_log.engine.dispose()
 
 

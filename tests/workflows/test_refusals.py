@@ -24,6 +24,7 @@ from schemas.decisions import (
     RejectReason,
     ReopenInput,
     ReopenReason,
+    RequestInformationInput,
 )
 from workflows import lifecycle
 
@@ -63,6 +64,9 @@ def sample_inputs(make, now):
         Decision.RECORD_SURVEY: RecordSurveyInput(actor=make.handler, csat=3),
         Decision.RECORD_REGULATORY_REPORT: RegulatoryReportInput(
             actor=make.manager, regulator="FDA", reference="MDR-1"
+        ),
+        Decision.REQUEST_INFORMATION: RequestInformationInput(
+            actor=make.handler, question="When did you buy it?"
         ),
     }
 

@@ -260,3 +260,10 @@ def survey(
 
 
 COMMANDS = [ack, triage, investigate, close, reject, reopen, add_info, report, survey]
+
+
+@decision_command(d.Decision.REQUEST_INFORMATION, "ask")
+@click.option("--question", required=True, help="What the complainant is asked, in full.")
+def ask(common: Common, question: str) -> None:
+    """Ask the complainant for information: the workflow sends it as a message."""
+    send(common, lambda: d.RequestInformationInput(**common.envelope(), question=question))

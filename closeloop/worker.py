@@ -13,7 +13,9 @@ from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
 from activities.status import StatusPublisher
+from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
@@ -35,7 +37,13 @@ def build_activities(
     audit = AuditActivities(audit_log)
     status = StatusPublisher(settings.kafka_bootstrap)
     policy = PolicyActivities(settings.deadlines)
-    return [audit.record_audit_entry, status.publish_status_event, policy.load_deadline_policy]
+    similar = SimilarityActivities(SimilarityTable(audit_log.engine))
+    return [
+        audit.record_audit_entry,
+        status.publish_status_event,
+        policy.load_deadline_policy,
+        similar.find_similar_complaints,
+    ]
 
 
 async def run_worker(settings: Settings) -> None:

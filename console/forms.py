@@ -28,6 +28,7 @@ from schemas.decisions import (
     ExtendInput,
     InvestigateInput,
     InvestigationMethod,
+    LinkRelatedInput,
     PlanCapaInput,
     RecordSurveyInput,
     RegulatoryReportInput,
@@ -169,6 +170,11 @@ FORMS: dict[Decision, DecisionForm] = {
             (Field("regulator", "Regulator"),
              Field("reference", "Report reference"),
              Field("submitted_at", "Submitted on (UTC)", "date", optional=True)),
+        ),
+        DecisionForm(
+            Decision.LINK_RELATED, "Link a related complaint", LinkRelatedInput,
+            (Field("related_to", "Related complaint (id)"),
+             Field("explanation", "Why they are related", "textarea")),
         ),
     )
 }  # fmt: skip

@@ -25,6 +25,7 @@ from schemas.decisions import (
     DeclineInvestigationInput,
     ExtendInput,
     InvestigateInput,
+    LinkRelatedInput,
     PlanCapaInput,
     RecordSurveyInput,
     RegulatoryReportInput,
@@ -34,7 +35,7 @@ from schemas.decisions import (
     VerifyInput,
 )
 from workflows.capa_children import CapaChildren
-from workflows.rules import Logic, capa, closure, intake, investigation
+from workflows.rules import Logic, capa, closure, intake, investigation, related
 
 S = ComplaintStatus
 
@@ -185,6 +186,14 @@ SPECS: tuple[DecisionSpec, ...] = (
         M.RECORDED,
         "complaint.regulator_reported",
         intake.RECORD_REGULATORY_REPORT,
+    ),
+    DecisionSpec(
+        Decision.LINK_RELATED,
+        LinkRelatedInput,
+        OPEN_STATES,
+        M.REVIEWED,
+        "complaint.linked_related",
+        related.LINK_RELATED,
     ),
 )
 

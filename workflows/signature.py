@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 
-from schemas.complaint_state import DERIVED_FIELDS, ComplaintState
+from schemas.complaint_state import DERIVED_FIELDS, HASHED_WHEN_SET, ComplaintState
 
 
 def canonical_state(state: ComplaintState) -> bytes:
     document = state.model_dump(mode="json", exclude=set(DERIVED_FIELDS))
+    for name in HASHED_WHEN_SET:
+        if not document.get(name):
+            document.pop(name, None)
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -29,6 +29,8 @@ from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
+from audit.similarity_index import SimilarityTable
 from base.complaints import start_complaint
 from base.settings import Settings
 from base.temporal import ensure_search_attributes
@@ -169,6 +171,9 @@ async def console(
                 AuditActivities(identity.audit_log).record_audit_entry,
                 publish_status_event,
                 PolicyActivities(DeadlinePolicy()).load_deadline_policy,
+                SimilarityActivities(
+                    SimilarityTable(identity.audit_log.engine)
+                ).find_similar_complaints,
             ],
             activity_executor=executor,
         )

@@ -34,7 +34,9 @@ from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
 from audit.models import AuditEntry
+from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog, EntryFilter
 from base.complaints import send_decision, start_complaint
 from schemas import search_attributes
@@ -147,6 +149,9 @@ class Harness:
                 AuditActivities(self.audit_log).record_audit_entry,
                 self.publisher.publish_status_event,
                 PolicyActivities(self.policy).load_deadline_policy,
+                SimilarityActivities(
+                    SimilarityTable(self.audit_log.engine)
+                ).find_similar_complaints,
             ],
             activity_executor=executor,
             **options,

@@ -42,6 +42,7 @@ COMMAND_NAMES: dict[Decision, str] = {
     Decision.ADD_INFORMATION: "add-info",
     Decision.RECORD_SURVEY: "survey",
     Decision.RECORD_REGULATORY_REPORT: "report",
+    Decision.LINK_RELATED: "link-related",
 }
 _CASE = "closeloop.cli.complaint.case_commands"
 _CAPA = "closeloop.cli.complaint.capa_commands"

@@ -29,6 +29,8 @@ from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
+from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog, EntryFilter
 from base.complaints import start_complaint
 from closeloop.cli import main
@@ -115,6 +117,7 @@ async def cli(time_skipping_env: WorkflowEnvironment, sqlite_url: str) -> AsyncI
                 AuditActivities(cli.audit_log).record_audit_entry,
                 discard_status_event,
                 PolicyActivities(DeadlinePolicy()).load_deadline_policy,
+                SimilarityActivities(SimilarityTable(cli.audit_log.engine)).find_similar_complaints,
             ],
             activity_executor=executor,
         ):

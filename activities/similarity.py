@@ -48,6 +48,7 @@ class SimilarityActivities:
         self._lock = threading.Lock()
 
     def _catch_up(self) -> None:
+        self._table.ensure()
         first = self._last_id == 0
         while rows := self._table.rows_after(self._last_id):
             if first:

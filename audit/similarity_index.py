@@ -43,9 +43,17 @@ class IndexedRow:
 
 
 class SimilarityTable:
+    """Created on first use, not at a worker's start: a database role that may not create it
+    (see README) costs the suggestions, never the worker."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        _Base.metadata.create_all(engine, checkfirst=True)
+        self._created = False
+
+    def ensure(self) -> None:
+        if not self._created:
+            _Base.metadata.create_all(self.engine, checkfirst=True)
+            self._created = True
 
     def add(self, row: IndexedRow) -> bool:
         """Insert once per complaint (False when it was there: retries and other workers)."""

@@ -4,7 +4,7 @@ Two stages keep a lookup fast at 100,000 stored complaints (`bench/similarity.py
 
 1. an inverted index over each stored complaint's `KEPT_TERMS` heaviest n-grams (TF-IDF at
    the time it was stored) ranks every stored complaint in one pass over the postings of
-   the query's n-grams;
+   the query's `QUERY_TERMS` heaviest n-grams;
 2. the best `RESCORED` of them, plus every complaint of the same customer, product and lot
    within `SAME_CASE_WINDOW`, are scored exactly: the cosine of the full TF-IDF vectors
    with today's document frequencies. That cosine is the `text_score` people see.
@@ -30,6 +30,7 @@ from base.similarity.text import FEATURES, FloatArray, IntArray, TermCounts, nor
 
 KEPT_TERMS = 128
 RESCORED = 12
+QUERY_TERMS = 256
 SAME_CASE_WINDOW = timedelta(days=30)
 TEXT_WINDOW = timedelta(days=365)
 # Calibrated on the CFPB labelled set (bench/similarity.py, figures in its README): at 0.65
@@ -193,10 +194,14 @@ class SimilarityIndex:
         )
 
     def _approximate(self, features: IntArray, weights: FloatArray) -> set[int]:
-        """The RESCORED best stored complaints by their heaviest n-grams."""
+        """The RESCORED best stored complaints by their heaviest n-grams (the query's
+        QUERY_TERMS heaviest only: rare n-grams have short postings)."""
         n = len(self._docs)
         if n == 0:
             return set()
+        if len(features) > QUERY_TERMS:
+            keep = np.argpartition(-weights, QUERY_TERMS - 1)[:QUERY_TERMS]
+            features, weights = features[keep], weights[keep]
         starts, ends = self._indptr[features], self._indptr[features + 1]
         lengths = ends - starts
         total = int(lengths.sum())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import sys
 from pathlib import Path
@@ -9,8 +10,12 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-sys.path.insert(0, str(BENCH))
-import similarity_set as labelled  # noqa: E402
+# Loaded from its file: bench/ on sys.path would shadow packages (bench/kpi.py is not `kpi`).
+_SPEC = importlib.util.spec_from_file_location("similarity_set", BENCH / "similarity_set.py")
+assert _SPEC is not None and _SPEC.loader is not None
+labelled = importlib.util.module_from_spec(_SPEC)
+sys.modules["similarity_set"] = labelled  # dataclasses look their module up by name
+_SPEC.loader.exec_module(labelled)
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cfpb-complaints.csv"
 LETTER = (

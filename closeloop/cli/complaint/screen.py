@@ -72,13 +72,12 @@ def similar_table(state: ComplaintState) -> Table | Text:
     """Suggestions from intake (to confirm with `reject --duplicate-of` or `link-related`)
     and the links operators confirmed."""
     similar = state.similar
-    method = f"{similar.method} v{similar.method_version}, " if similar else ""
-    threshold = f"threshold {similar.threshold:.2f}" if similar else ""
-    table = Table(
-        title=f"similar complaints ({method}{threshold})".replace(", )", ")"),
-        title_justify="left",
-        header_style="bold",
+    how = (
+        f" ({similar.method} v{similar.method_version}, threshold {similar.threshold:.2f})"
+        if similar
+        else " (no lookup at intake)"
     )
+    table = Table(title=f"similar complaints{how}", title_justify="left", header_style="bold")
     for column in ("complaint", "score", "text", "why", "received", "linked"):
         table.add_column(column)
     linked = {link.complaint_id: link for link in state.related}
@@ -95,7 +94,7 @@ def similar_table(state: ComplaintState) -> Table | Text:
         if link.complaint_id not in suggested:
             table.add_row(link.complaint_id, "", "", "linked by hand", "", "related")
     if not table.rows:
-        return Text(f"similar complaints: none found ({method}{threshold})")
+        return Text(f"similar complaints: none found{how}")
     return table
 
 

@@ -18,6 +18,7 @@ from schemas.decisions import (
     Decision,
     DeclineInvestigationInput,
     ExtendInput,
+    LinkRelatedInput,
     RecordSurveyInput,
     RegulatoryReportInput,
     RejectInput,
@@ -63,6 +64,9 @@ def sample_inputs(make, now):
         Decision.RECORD_SURVEY: RecordSurveyInput(actor=make.handler, csat=3),
         Decision.RECORD_REGULATORY_REPORT: RegulatoryReportInput(
             actor=make.manager, regulator="FDA", reference="MDR-1"
+        ),
+        Decision.LINK_RELATED: LinkRelatedInput(
+            actor=make.handler, related_to="C-OTHER-1", explanation="Same fault"
         ),
     }
 

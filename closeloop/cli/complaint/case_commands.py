@@ -192,7 +192,7 @@ def reject(
 )
 @click.option("--explanation", required=True, help="Why the two are related.")
 def link_related(common: Common, related_to: str, explanation: str) -> None:
-    """Link this complaint to a related one; both stay open (a duplicate: `reject
+    """Link this complaint to a related one; both stay cases of their own (a duplicate: `reject
     --duplicate-of`). The audit entry keeps the suggestion's score, method and version."""
     require(related_to != common.complaint_id, "--to: a complaint cannot be related to itself")
     send(

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, Float, Integer, String, Text, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from audit import database
+
 
 class _Base(DeclarativeBase):
     pass
@@ -48,6 +50,7 @@ class SimilarityTable:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._reader = database.reader(engine)  # on SQLite, reads never take the write lock
         self._created = False
 
     def ensure(self) -> None:
@@ -76,7 +79,7 @@ class SimilarityTable:
         query = (
             select(SimilarityRow).where(SimilarityRow.id > last_id).order_by(SimilarityRow.id)
         ).limit(limit)
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             return [
                 IndexedRow(
                     r.id,

@@ -72,8 +72,10 @@ class SimilarityActivities:
         with self._lock:
             self._catch_up()
             matches = self._index.search(_stored(row))
-            self._table.add(row)
-            self._catch_up()
+        # Outside the lock: on SQLite the insert may wait for the audit log's writers, and
+        # other lookups must not wait with it. The next catch-up indexes it, here and on
+        # every other worker.
+        self._table.add(row)
         log.info(
             "similar complaints looked up",
             complaint_id=request.complaint_id,

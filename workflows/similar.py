@@ -21,8 +21,8 @@ from workflows.case_file import CaseFile
 
 # Runs started before the lookup existed replay without it.
 SIMILAR_COMPLAINTS = "similar-complaints"
-# An ordinary activity, not a local one: lookups take turns on a worker's index, and a
-# queue of them at a burst of intake must not stretch the complaints' workflow tasks.
+# A local activity (one marker event, no extra workflow task or server round trip): the
+# lookup holds the worker's index lock only to catch up and search, never while writing.
 # The first lookup of a worker loads its index from the table: allow for that.
 LOOKUP_TIMEOUT = timedelta(seconds=60)
 LOOKUP_RETRY = RetryPolicy(
@@ -43,7 +43,7 @@ async def look_up(case: CaseFile) -> SimilarityResult | None:
         description=complaint.description,
     )
     try:
-        return await workflow.execute_activity_method(
+        return await workflow.execute_local_activity_method(
             SimilarityActivities.find_similar_complaints,
             request,
             start_to_close_timeout=LOOKUP_TIMEOUT,

@@ -38,7 +38,9 @@ from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
 from audit.models import NewEntry
+from audit.similarity_index import SimilarityTable
 from base.complaints import start_complaint
 from base.settings import Settings
 from base.temporal import ensure_search_attributes
@@ -121,6 +123,9 @@ async def main(count: int, requests: int, rounds: int) -> None:
                         AuditActivities(identity.audit_log).record_audit_entry,
                         _no_publish,
                         PolicyActivities(DeadlinePolicy()).load_deadline_policy,
+                        SimilarityActivities(
+                            SimilarityTable(identity.audit_log.engine)
+                        ).find_similar_complaints,
                     ],
                     activity_executor=executor,
                 )  # fmt: skip

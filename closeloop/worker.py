@@ -15,7 +15,9 @@ from temporalio.worker import Worker
 from activities.audit import AuditActivities
 from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
 from activities.status import StatusPublisher
+from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
@@ -45,6 +47,7 @@ def build_activities(
     kpi = KpiActivities(audit_log, settings.home_dir)
     trends = TrendActivities(audit_log, settings)
     messages = MessageActivities(settings.messages, settings.kafka_bootstrap)
+    similar = SimilarityActivities(SimilarityTable(audit_log.engine))
     return [
         audit.record_audit_entry,
         status.publish_status_event,
@@ -56,6 +59,7 @@ def build_activities(
         messages.render_customer_message,
         messages.new_survey_code,
         messages.publish_customer_message,
+        similar.find_similar_complaints,
     ]
 
 

@@ -28,6 +28,7 @@ from schemas.decisions import (
     ExtendInput,
     InvestigateInput,
     InvestigationMethod,
+    LinkRelatedInput,
     PlanCapaInput,
     RecordSurveyInput,
     RegulatoryReportInput,
@@ -174,6 +175,11 @@ FORMS: dict[Decision, DecisionForm] = {
         DecisionForm(
             Decision.REQUEST_INFORMATION, "Ask the complainant", RequestInformationInput,
             (Field("question", "Question to the complainant", "textarea"),),
+        ),
+        DecisionForm(
+            Decision.LINK_RELATED, "Link a related complaint", LinkRelatedInput,
+            (Field("related_to", "Related complaint (id)"),
+             Field("explanation", "Why they are related", "textarea")),
         ),
     )
 }  # fmt: skip

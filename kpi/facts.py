@@ -40,6 +40,8 @@ class ComplaintFacts:
     verifications: list[tuple[bool, float, int]] = field(default_factory=list)
     surveys: list[tuple[int | None, int | None, float, int]] = field(default_factory=list)
     activity: list[Stamp] = field(default_factory=list)
+    # The earlier complaints the lookup at intake found similar (None: no lookup was made).
+    similar_to: frozenset[str] | None = None
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in _FIELDS)
@@ -105,6 +107,11 @@ def _received(facts: Facts, c: ComplaintFacts, at: float, seq: int, data: dict[s
     c.channel = _interned(data.get("channel"))
     c.source = _interned(data.get("source"))
     c.customer_id = data.get("customer_id")
+    similar = data.get("similar")
+    if isinstance(similar, dict) and isinstance(similar.get("suggestions"), list):
+        c.similar_to = frozenset(
+            str(s.get("complaint_id")) for s in similar["suggestions"] if isinstance(s, dict)
+        )
 
 
 def _acknowledged(facts: Facts, c: ComplaintFacts, at: float, seq: int, d: dict[str, Any]) -> None:

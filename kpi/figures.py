@@ -201,7 +201,8 @@ FIGURES: tuple[Figure, ...] = (
         _pct,
         _yes,
         "100 x complaints received within 90 days after the closure of another complaint "
-        "with the same product and category / complaints received",
+        "with the same product and category (and, for complaints compared at intake, one "
+        "the lookup found similar in text) / complaints received",
         RECEIVED,
         "complaints without a category (not triaged yet)",
     ),

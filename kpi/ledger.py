@@ -22,7 +22,7 @@ from audit import merkle
 from audit.checkpoints import SignedCheckpoint
 from kpi.facts import Facts, fold
 
-FORMAT = 4  # 4: ComplaintFacts.reportable
+FORMAT = 5  # 4: ComplaintFacts.reportable; 5: ComplaintFacts.similar_to
 
 
 @contextlib.contextmanager

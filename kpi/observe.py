@@ -93,19 +93,29 @@ def _on_receipt(c: ComplaintFacts, r_at: float, r_seq: int, ctx: Context) -> Ite
         evidence = (r_seq, *missed) if missed else (r_seq,)
         yield ("on_time_ack", 0.0 if missed else 1.0, evidence, None)
     if c.product and c.category:
-        earlier = ctx.closures.get((c.product, c.category), [])
-        start = bisect.bisect_left(earlier, (r_at - RECURRENCE_WINDOW,))
-        end = bisect.bisect_left(earlier, (r_at,))
-        before = next(
-            (
-                earlier[i][1]
-                for i in range(end - 1, start - 1, -1)
-                if earlier[i][2] != c.complaint_id
-            ),
-            None,
-        )  # the latest such closure: O(1) unless the window holds only this complaint's own
+        before = recurred_after(c, r_at, ctx)
         evidence = (r_seq,) if before is None else (r_seq, before)
         yield ("recurrence", 0.0 if before is None else 1.0, evidence, None)
+
+
+def recurred_after(c: ComplaintFacts, r_at: float, ctx: Context) -> int | None:
+    """The seq of the closure this complaint recurs after, or None: the latest closure,
+    within RECURRENCE_WINDOW before its receipt, of another complaint with the same product
+    and category, and, when the complaint was compared at intake (`similar_to`), one whose
+    text the lookup found similar. Complaints received before the lookup existed count by
+    product and category alone."""
+    earlier = ctx.closures.get((c.product or "", c.category or ""), [])
+    start = bisect.bisect_left(earlier, (r_at - RECURRENCE_WINDOW,))
+    end = bisect.bisect_left(earlier, (r_at,))
+    similar = c.similar_to
+    return next(
+        (
+            earlier[i][1]
+            for i in range(end - 1, start - 1, -1)
+            if earlier[i][2] != c.complaint_id and (similar is None or earlier[i][2] in similar)
+        ),
+        None,
+    )  # the latest such closure: O(1) unless the window holds only this complaint's own
 
 
 def _on_closure(

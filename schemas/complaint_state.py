@@ -26,6 +26,7 @@ from schemas.decisions import (
 )
 from schemas.events import Channel, ComplaintReceived
 from schemas.outcomes import DecisionReceipt
+from schemas.similarity import SimilarityResult
 
 
 class ComplaintStatus(StrEnum):
@@ -158,6 +159,17 @@ class RejectionRecord(Signed):
     duplicate_of: str | None = None
 
 
+class RelatedLink(Signed):
+    """An operator's link to a related complaint, with what the lookup had scored (if it
+    suggested that complaint): the audit entry of the decision holds the same."""
+
+    complaint_id: str
+    explanation: str
+    score: float | None = None
+    method: str | None = None
+    method_version: str | None = None
+
+
 class ReopenRecord(Signed):
     reason: ReopenReason
     explanation: str
@@ -260,6 +272,11 @@ class ComplaintState(BaseModel):
     messages: list[MessageRecord] = Field(default_factory=list)
     information_requests: list[InformationRequest] = Field(default_factory=list)
     history: list[HistoryItem] = Field(default_factory=list)
+    # Similar earlier complaints found at intake (None: no lookup in this case's run), and
+    # the links operators confirmed. Left out of the state hash while unset (see
+    # workflows.signature), so cases from before hash as they did.
+    similar: SimilarityResult | None = None
+    related: list[RelatedLink] = Field(default_factory=list)
     # Derived when the state is read; not covered by the state hash.
     next_due: NextDue | None = None
     allowed_decisions: list[Decision] = Field(default_factory=list)
@@ -291,6 +308,8 @@ class ComplaintState(BaseModel):
 
 
 DERIVED_FIELDS = frozenset({"next_due", "allowed_decisions", "state_hash"})
+# Fields added after cases existed: out of the state hash while they hold their default.
+HASHED_WHEN_SET = ("similar", "related")
 
 
 class CarriedOver(BaseModel):

@@ -61,6 +61,7 @@ class Decision(StrEnum):
     RECORD_SURVEY = "record_survey"
     RECORD_REGULATORY_REPORT = "record_regulatory_report"
     REQUEST_INFORMATION = "request_information"
+    LINK_RELATED = "link_related"
 
 
 # The workflow type that carries one complaint: clients start it by this name.
@@ -294,6 +295,16 @@ class RejectInput(DecisionInput):
                 f"{field_ref('reason')} 'duplicate'"
             )
         return self
+
+
+class LinkRelatedInput(DecisionInput):
+    """This complaint and another are about the same thing, yet both stay open cases (a
+    duplicate is rejected instead). The audit entry keeps the suggestion's score, if any."""
+
+    related_to: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = Field(
+        description="the id of the related complaint"
+    )
+    explanation: Reason
 
 
 class ReopenInput(DecisionInput):

@@ -71,6 +71,17 @@ class Escalation(_Contract):
     description: str
 
 
+class EventSimilar(_Contract):
+    """An earlier complaint the lookup at intake found similar: a suggestion, not a merge."""
+
+    complaint_id: ComplaintId
+    score: float = Field(ge=0, le=1)
+    text_score: float = Field(ge=0, le=1)
+    same_customer_product_lot: StrictBool
+    method: str
+    method_version: str
+
+
 class ComplaintStatusEvent(_Contract):
     event_id: EventId
     event_type: StatusEventType
@@ -95,6 +106,8 @@ class ComplaintStatusEvent(_Contract):
     next_due: EventNextDue | None = None
     escalation: Escalation | None = None
     audit_seq: SchemaInt | None = None
+    # Added within v1 (optional): absent or null when no lookup was made.
+    similar_complaints: list[EventSimilar] | None = None
 
     @model_validator(mode="before")
     @classmethod

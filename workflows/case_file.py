@@ -30,6 +30,7 @@ from workflows.retries import (
     PUBLISH_RETRY,
     run_activity,
 )
+from workflows.rules.related import linked_complaint, suggestion_evidence
 from workflows.signature import STATE_ENCODING
 
 # The state keeps the latest entries only: it travels in every query and continue-as-new,
@@ -70,7 +71,7 @@ def decision_entry(
 ) -> Entry:
     """Who, when, why, what the signature means and the hash of the state it signs."""
     rule = lifecycle.RULES[decision]
-    return Entry(
+    entry = Entry(
         entry_type=rule.entry_type,
         key=f"{before.complaint_id}:{update_id}",
         actor=request.actor,
@@ -96,6 +97,13 @@ def decision_entry(
             "input": request.model_dump(mode="json", exclude=ENVELOPE),
         },
     )
+    # A duplicate or related complaint: the score, method and version of the suggestion
+    # (only in runs that made the lookup, so older runs record what they recorded).
+    other = linked_complaint(request)
+    evidence = suggestion_evidence(before.similar, other) if other else None
+    if evidence is not None:
+        entry.data["similarity"] = evidence
+    return entry
 
 
 class CaseFile:

@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.events import ComplaintReceived
     from schemas.outcomes import DecisionReceipt, request_digest
 
-from workflows import correspondence, escalation, facts, receipt, view
+from workflows import correspondence, escalation, facts, receipt, similar, view
 from workflows.capa import OVERDUE_SIGNAL
 from workflows.capa_children import CapaChildren
 from workflows.case_file import BOUNDED_HISTORY, CaseFile, decision_entry
@@ -160,6 +160,7 @@ class ComplaintWorkflow:
         self._case.bounded_history = workflow.patched(BOUNDED_HISTORY)
         self._may_continue_as_new = workflow.patched(CONTINUE_AS_NEW)
         tell_complainant = workflow.patched(correspondence.CUSTOMER_MESSAGES)
+        look_up_similar = workflow.patched(similar.SIMILAR_COMPLAINTS)
         publisher = asyncio.create_task(self._case.publish_in_order())
         if not isinstance(start, CarriedOver):
             self.state.policy = await workflow.execute_local_activity_method(
@@ -168,7 +169,8 @@ class ComplaintWorkflow:
             )
             if tell_complainant:
                 self.state.message_policy = await correspondence.load_policy()
-            await receipt.receive(self._case)
+            found = await similar.look_up(self._case) if look_up_similar else None
+            await receipt.receive(self._case, found)
             if self.state.policy.auto_acknowledge:
                 await receipt.acknowledge_on_receipt(self._case)
         else:

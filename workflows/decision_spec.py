@@ -25,6 +25,7 @@ from schemas.decisions import (
     DeclineInvestigationInput,
     ExtendInput,
     InvestigateInput,
+    LinkRelatedInput,
     PlanCapaInput,
     RecordSurveyInput,
     RegulatoryReportInput,
@@ -35,7 +36,7 @@ from schemas.decisions import (
     VerifyInput,
 )
 from workflows.capa_children import CapaChildren
-from workflows.rules import Logic, capa, closure, correspondence, intake, investigation
+from workflows.rules import Logic, capa, closure, correspondence, intake, investigation, related
 
 S = ComplaintStatus
 
@@ -194,6 +195,14 @@ SPECS: tuple[DecisionSpec, ...] = (
         M.RECORDED,
         "complaint.information_requested",
         correspondence.REQUEST_INFORMATION,
+    ),
+    DecisionSpec(
+        Decision.LINK_RELATED,
+        LinkRelatedInput,
+        OPEN_STATES,
+        M.REVIEWED,
+        "complaint.linked_related",
+        related.LINK_RELATED,
     ),
 )
 

@@ -7,6 +7,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import Signed
     from schemas.decisions import AcknowledgeInput, Actor, DeadlineStage, Decision
+    from schemas.similarity import SimilarityResult
 
 from workflows import deadlines
 from workflows.case_file import CaseFile, Entry
@@ -14,10 +15,12 @@ from workflows.judgment import LOGIC
 from workflows.retries import SYSTEM_ACTOR
 
 
-async def receive(case: CaseFile) -> None:
-    """Record the complaint as received and start the acknowledge and triage clocks."""
+async def receive(case: CaseFile, similar: SimilarityResult | None = None) -> None:
+    """Record the complaint as received and start the acknowledge and triage clocks;
+    `similar`: what the lookup suggested, shown with the case and kept in the entry."""
     complaint, now = case.state.complaint, workflow.now()
     candidate = case.draft()
+    candidate.similar = similar
     policy, received_at = candidate.policy, candidate.received_at
     deadlines.open_deadline(
         candidate,
@@ -44,7 +47,8 @@ async def receive(case: CaseFile) -> None:
                 "product_lot": complaint.product.lot,
                 "summary": complaint.summary,
                 "received_upstream_at": complaint.occurred_at.isoformat(),
-            },
+            }
+            | ({"similar": similar.model_dump(mode="json")} if similar is not None else {}),
         ),
         now,
     )

@@ -26,13 +26,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from audit.jcs import encode_bytes
-from schemas.complaint_state import DERIVED_FIELDS, ComplaintState
+from schemas.complaint_state import DERIVED_FIELDS, HASHED_WHEN_SET, ComplaintState
 
 STATE_ENCODING = "rfc8785"
 
 # Fields added after states were signed: left out while empty, so a state from before hashes
 # as it did (saved histories replay, and a reviewed hash stays valid across an upgrade).
-LATER_FIELDS = ("message_policy", "messages", "information_requests")
+LATER_FIELDS = ("message_policy", "messages", "information_requests", *HASHED_WHEN_SET)
 
 
 def _document(state: BaseModel, derived: Set[str], later: tuple[str, ...]) -> dict[str, Any]:

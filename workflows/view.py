@@ -16,6 +16,7 @@ from schemas.status_event import (
     Escalation,
     EventActor,
     EventNextDue,
+    EventSimilar,
     StatusEventType,
     status_event_id,
 )
@@ -61,12 +62,41 @@ def details_markdown(state: ComplaintState, now: datetime) -> str:
         )
     if state.loop:
         lines.append(f"Reopened {state.loop} time(s)")
+    if state.similar is not None and state.similar.suggestions:
+        lines.append(similar_markdown(state))
     decisions = ", ".join(allowed_decisions(state, now)) or "none"
     lines.append(f"Allowed decisions: {decisions}")
     if state.history:
         last = state.history[-1]
         lines.append(f"Last: {last.what} ({last.actor}, {last.at:%Y-%m-%d %H:%M} UTC)")
     return "\n\n".join(lines)
+
+
+def similar_markdown(state: ComplaintState) -> str:
+    """The suggestions, for a person to confirm (nothing is merged by itself)."""
+    assert state.similar is not None
+    shown = ", ".join(
+        f"{s.complaint_id} ({s.score:.2f}"
+        + (", same customer/product/lot)" if s.same_customer_product_lot else ")")
+        for s in state.similar.suggestions
+    )
+    return f"Similar complaints: {shown}"
+
+
+def similar_in_event(state: ComplaintState) -> list[EventSimilar] | None:
+    if state.similar is None:
+        return None
+    return [
+        EventSimilar(
+            complaint_id=s.complaint_id,
+            score=s.score,
+            text_score=s.text_score,
+            same_customer_product_lot=s.same_customer_product_lot,
+            method=state.similar.method,
+            method_version=state.similar.method_version,
+        )
+        for s in state.similar.suggestions
+    ]
 
 
 def search_attribute_values(state: ComplaintState) -> dict[str, object]:
@@ -139,6 +169,7 @@ def status_event(
         else None,
         escalation=escalation,
         audit_seq=audit_seq,
+        similar_complaints=similar_in_event(state),
     )
 
 

@@ -30,6 +30,8 @@ from temporalio.worker import Worker
 from activities.audit import AuditActivities
 from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
+from audit.similarity_index import SimilarityTable
 from base.complaints import start_complaint
 from base.settings import Settings
 from base.temporal import ensure_search_attributes
@@ -173,6 +175,9 @@ async def console(
                 PolicyActivities(DeadlinePolicy()).load_deadline_policy,
                 # messages to the complainant are off here (tests/workflows/test_messages.py)
                 MessageActivities(MessagePolicy(enabled=False), "unused:9092").load_message_policy,
+                SimilarityActivities(
+                    SimilarityTable(identity.audit_log.engine)
+                ).find_similar_complaints,
             ],
             activity_executor=executor,
         )

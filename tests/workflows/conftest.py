@@ -35,7 +35,9 @@ from temporalio.worker import Worker
 from activities.audit import AuditActivities
 from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
 from audit.models import AuditEntry
+from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog, EntryFilter
 from base.complaints import send_decision, start_complaint
 from schemas import search_attributes
@@ -170,6 +172,9 @@ class Harness:
                 self.messages.render_customer_message,
                 self.messages.new_survey_code,
                 self.messages.record_customer_message,
+                SimilarityActivities(
+                    SimilarityTable(self.audit_log.engine)
+                ).find_similar_complaints,
             ],
             activity_executor=executor,
             **options,

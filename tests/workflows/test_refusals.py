@@ -18,6 +18,7 @@ from schemas.decisions import (
     Decision,
     DeclineInvestigationInput,
     ExtendInput,
+    LinkRelatedInput,
     RecordSurveyInput,
     RegulatoryReportInput,
     RejectInput,
@@ -67,6 +68,9 @@ def sample_inputs(make, now):
         ),
         Decision.REQUEST_INFORMATION: RequestInformationInput(
             actor=make.handler, question="When did you buy it?"
+        ),
+        Decision.LINK_RELATED: LinkRelatedInput(
+            actor=make.handler, related_to="C-OTHER-1", explanation="Same fault"
         ),
     }
 

@@ -121,7 +121,8 @@ def test_refusal_names_the_state_and_the_allowed_decisions():
         )
     assert str(refused.value) == (
         "complaint C-1 is acknowledged; investigate is not allowed; allowed decisions: "
-        "triage, extend, reject, add_information, record_survey, request_information"
+        "triage, extend, reject, add_information, record_survey, request_information, "
+        "link_related"
     )
 
 

@@ -183,6 +183,27 @@ def reject(
     )
 
 
+@decision_command(d.Decision.LINK_RELATED, "link-related")
+@click.option(
+    "--to",
+    "related_to",
+    required=True,
+    help="The related complaint's id: one of `show`'s similar complaints, or one you found.",
+)
+@click.option("--explanation", required=True, help="Why the two are related.")
+def link_related(common: Common, related_to: str, explanation: str) -> None:
+    """Link this complaint to a related one; both stay cases of their own (a duplicate: `reject
+    --duplicate-of`). The audit entry keeps the suggestion's score, method and version."""
+    require(related_to != common.complaint_id, "--to: a complaint cannot be related to itself")
+    send(
+        common,
+        lambda: d.LinkRelatedInput(
+            **common.envelope(), related_to=related_to, explanation=explanation
+        ),
+        must_exist=(related_to, "--to"),
+    )
+
+
 @decision_command(d.Decision.REOPEN, "reopen")
 @click.option(
     "--why",

@@ -86,6 +86,17 @@ async def current_state(settings: Settings, complaint_id: str) -> ComplaintState
         raise _rpc_error(complaint_id, error, "query") from None
 
 
+async def require_complaint(settings: Settings, complaint_id: str, option: str) -> None:
+    """Refuse a decision that names another complaint (`option`) which does not exist."""
+    client = await client_for(settings)
+    try:
+        await client.get_workflow_handle(complaints.workflow_id_for(complaint_id)).describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise NotFound(f"{option}: no complaint {complaint_id}") from None
+        raise _rpc_error(complaint_id, error, "lookup") from None
+
+
 def visibility_query(
     *,
     running_only: bool = True,

@@ -25,12 +25,13 @@ from pydantic import BaseModel, ValidationError
 
 from base.settings import load_settings
 from closeloop.cli.complaint import vocabulary
-from closeloop.cli.complaint.client import DecisionRefused, send_decision
+from closeloop.cli.complaint.client import DecisionRefused, require_complaint, send_decision
 from closeloop.cli.complaint.signer import resolve_signer
 from closeloop.cli.complaint.view import receipt_summary
 from closeloop.cli.errors import Refused
 from closeloop.cli.process_exit import run_then_exit
 from schemas import decisions as d
+from schemas.outcomes import DecisionReceipt
 
 
 @dataclass(frozen=True)
@@ -132,19 +133,25 @@ def send(
     common: Common,
     build: Callable[[], BaseModel],
     decision: d.Decision | None = None,
+    must_exist: tuple[str, str] | None = None,
 ) -> None:
-    """Validate the input (errors name options), send it, print the receipt."""
+    """Validate the input (errors name options), send it, print the receipt.
+    `must_exist`: (complaint id, option) of another complaint the decision names."""
     sent = decision or common.decision
     try:
         request = build()
     except ValidationError as invalid:
         raise click.UsageError(vocabulary.explain_invalid(invalid, sent)) from None
 
+    async def checked_send() -> DecisionReceipt:
+        settings = load_settings()
+        if must_exist is not None:
+            await require_complaint(settings, *must_exist)
+        return await send_decision(settings, common.complaint_id, sent, request, common.update_id)
+
     def run() -> None:
         try:
-            receipt = asyncio.run(
-                send_decision(load_settings(), common.complaint_id, sent, request, common.update_id)
-            )
+            receipt = asyncio.run(checked_send())
         except DecisionRefused as refused:
             if refused.refusal is None:
                 raise

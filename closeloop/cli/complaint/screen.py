@@ -48,6 +48,9 @@ def complaint_screen(state: ComplaintState) -> Group:
             table.add_row(a.id, a.kind, a.owner, when(a.due_at), status, a.description)
         parts.append(table)
 
+    if state.similar is not None or state.related:
+        parts.append(similar_table(state))
+
     table = Table(title="history", title_justify="left", header_style="bold")
     for column in ("when", "status", "what", "who", "meaning", "audit"):
         table.add_column(column, overflow="fold")
@@ -63,6 +66,36 @@ def complaint_screen(state: ComplaintState) -> Group:
         )
     parts.append(table)
     return Group(*parts)
+
+
+def similar_table(state: ComplaintState) -> Table | Text:
+    """Suggestions from intake (to confirm with `reject --duplicate-of` or `link-related`)
+    and the links operators confirmed."""
+    similar = state.similar
+    how = (
+        f" ({similar.method} v{similar.method_version}, threshold {similar.threshold:.2f})"
+        if similar
+        else " (no lookup at intake)"
+    )
+    table = Table(title=f"similar complaints{how}", title_justify="left", header_style="bold")
+    for column in ("complaint", "score", "text", "why", "received", "linked"):
+        table.add_column(column)
+    linked = {link.complaint_id: link for link in state.related}
+    duplicate_of = state.rejection.duplicate_of if state.rejection else None
+    for s in similar.suggestions if similar else []:
+        why = "same customer, product, lot" if s.same_customer_product_lot else "text"
+        mark = "duplicate" if s.complaint_id == duplicate_of else ""
+        mark = "related" if s.complaint_id in linked else mark
+        table.add_row(
+            s.complaint_id, f"{s.score:.2f}", f"{s.text_score:.2f}", why, when(s.received_at), mark
+        )
+    suggested = {s.complaint_id for s in similar.suggestions} if similar else set()
+    for link in state.related:
+        if link.complaint_id not in suggested:
+            table.add_row(link.complaint_id, "", "", "linked by hand", "", "related")
+    if not table.rows:
+        return Text(f"similar complaints: none found{how}")
+    return table
 
 
 def _optional(value: str | None, prefix: str = "") -> str:

@@ -43,6 +43,7 @@ COMMAND_NAMES: dict[Decision, str] = {
     Decision.RECORD_SURVEY: "survey",
     Decision.RECORD_REGULATORY_REPORT: "report",
     Decision.REQUEST_INFORMATION: "ask",
+    Decision.LINK_RELATED: "link-related",
 }
 _CASE = "closeloop.cli.complaint.case_commands"
 _CAPA = "closeloop.cli.complaint.capa_commands"

@@ -30,6 +30,8 @@ from temporalio.worker import Worker
 from activities.audit import AuditActivities
 from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
+from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog, EntryFilter
 from base.complaints import start_complaint
 from closeloop.cli import main
@@ -119,6 +121,7 @@ async def cli(time_skipping_env: WorkflowEnvironment, sqlite_url: str) -> AsyncI
                 PolicyActivities(DeadlinePolicy()).load_deadline_policy,
                 # messages to the complainant are off here (tests/workflows/test_messages.py)
                 MessageActivities(MessagePolicy(enabled=False), "unused:9092").load_message_policy,
+                SimilarityActivities(SimilarityTable(cli.audit_log.engine)).find_similar_complaints,
             ],
             activity_executor=executor,
         ):

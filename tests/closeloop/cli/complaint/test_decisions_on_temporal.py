@@ -395,3 +395,62 @@ async def test_a_signed_in_user_signs_without_actor_and_the_entry_is_not_marked(
     assert entry.actor == "qe.smith"
     assert entry.data["actor"] == {"id": "qe.smith", "name": "Sam Smith"}
     assert "authenticated" not in entry.data["input"]
+
+
+PER_MARKET_TRIAGE = [
+    *("--severity", "critical", "--category", "product-safety", "--risk", "burn"),
+    *("--assignee", "qe.smith", "--reportable", "--justification", "burn injury"),
+    *("--market", "US", "--market", "eu", "--event-class", "serious_injury"),
+]
+
+
+@pytest.mark.clause("21 CFR 803", "EU MDR Art. 87")
+async def test_triage_per_market_then_each_report_by_market_and_kind(cli):
+    complaint_id = await cli.start()
+    result = await cli.run("triage", complaint_id, *ACTOR, *PER_MARKET_TRIAGE)
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert "reports owed: FDA MDR 30-day report by" in result.output
+    assert "EU MDR serious incident report (death or serious deterioration) by" in result.output
+    await cli.run("investigate", complaint_id, *ACTOR, "--decline", "known failure mode")
+
+    result = await cli.run("close", complaint_id, *ACTOR, "--response", "Replaced")
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "needs the FDA MDR 30-day report and the EU MDR serious incident report" in (
+        result.output
+    )
+    assert "`closeloop complaint report` with its --market and --reference" in result.output
+
+    result = await cli.run("report", complaint_id, *ACTOR, "--reference", "MDR-1")
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "name the report's --market (reports owed: US mdr_30_day, EU serious_incident)" in (
+        result.output
+    )
+    result = await cli.run(
+        "report", complaint_id, *ACTOR, "--market", "US", "--kind", "mdr_5_day", "--reference", "X"
+    )
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "no report is owed for US mdr_5_day (--market, --kind)" in result.output
+
+    for market, reference in (("US", "MDR-3001234567-2026-00042"), ("EU", "MIR-DE-0042")):
+        result = await cli.run(
+            "report", complaint_id, *ACTOR, "--market", market, "--reference", reference
+        )
+        assert result.exit_code == ExitStatus.OK, result.output
+    assert "no report still owed" in result.output
+    result = await cli.run("close", complaint_id, *ACTOR, "--response", "Replaced")
+    assert result.exit_code == ExitStatus.OK, result.output
+
+
+async def test_per_market_options_are_checked_naming_the_option(cli):
+    complaint_id = await cli.start()
+    result = await cli.run(
+        "triage", complaint_id, *ACTOR, *PER_MARKET_TRIAGE[:-2], "--event-class", "explosion"
+    )
+    assert result.exit_code == ExitStatus.USAGE
+    assert "--event-class" in result.output and "death" in result.output
+    result = await cli.run("triage", complaint_id, *ACTOR, *PER_MARKET_TRIAGE[:-2])
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "needs --event-class to know which reports are owed" in result.output
+    result = await cli.run("report", complaint_id, *ACTOR, "--market", "JP", "--reference", "R")
+    assert result.exit_code == ExitStatus.USAGE
+    assert "--market" in result.output

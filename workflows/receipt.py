@@ -7,6 +7,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import Signed
     from schemas.decisions import AcknowledgeInput, Actor, DeadlineStage, Decision
+    from schemas.qmsr import receipt_data
 
 from workflows import deadlines
 from workflows.case_file import CaseFile, Entry
@@ -44,6 +45,7 @@ async def receive(case: CaseFile) -> None:
                 "product_lot": complaint.product.lot,
                 "summary": complaint.summary,
                 "received_upstream_at": complaint.occurred_at.isoformat(),
+                **receipt_data(complaint),  # 21 CFR 820.35(a) items 1-5, no personal data
             },
         ),
         now,

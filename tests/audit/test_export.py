@@ -41,7 +41,7 @@ def test_a_complete_bundle_holds_everything_and_verifies(
 
     assert sorted(p.name for p in bundle.iterdir()) == [
         "README.txt", "chain.txt", "checkpoints.jsonl", "entries.csv", "entries.jsonl",
-        "manifest.json", "proofs", "public_key.pem", "verify.py",
+        "manifest.json", "proofs", "public_key.pem", "qmsr-records.jsonl", "verify.py",
     ]  # fmt: skip
     assert (result.entries, result.log_size, result.checkpoints) == (20, 20, 2)
     assert len(_lines(bundle / "entries.jsonl")) == len(_lines(bundle / "chain.txt")) == 20

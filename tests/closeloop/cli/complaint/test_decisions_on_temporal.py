@@ -69,18 +69,19 @@ class Cli:
             runner.invoke, main, ["complaint", *args], env=self.environ, catch_exceptions=False
         )
 
-    async def start(self) -> str:
-        complaint = ComplaintReceived(
-            event_id=uuid.uuid4(),
-            occurred_at=datetime.now(UTC),
-            source="call-centre",
-            complaint_id=f"C-CLI-{uuid.uuid4().hex[:8]}",
-            customer=Customer(id="CUST-1", name="Ada", email="ada@example.com"),
-            product=Product(sku="KET-200", name="Kettle", lot="L41"),
-            channel=Channel.PHONE,
-            summary="Switch does not turn off",
-            description="",
-        )
+    async def start(self, **changes: object) -> str:
+        fields: dict[str, object] = {
+            "event_id": uuid.uuid4(),
+            "occurred_at": datetime.now(UTC),
+            "source": "call-centre",
+            "complaint_id": f"C-CLI-{uuid.uuid4().hex[:8]}",
+            "customer": Customer(id="CUST-1", name="Ada", email="ada@example.com"),
+            "product": Product(sku="KET-200", name="Kettle", lot="L41"),
+            "channel": Channel.PHONE,
+            "summary": "Switch does not turn off",
+            "description": "",
+        }
+        complaint = ComplaintReceived.model_validate({**fields, **changes})
         await start_complaint(self.env.client, self.task_queue, complaint)
         handle = self.env.client.get_workflow_handle_for(
             ComplaintWorkflow.run, complaint.complaint_id
@@ -454,3 +455,35 @@ async def test_per_market_options_are_checked_naming_the_option(cli):
     result = await cli.run("report", complaint_id, *ACTOR, "--market", "JP", "--reference", "R")
     assert result.exit_code == ExitStatus.USAGE
     assert "--market" in result.output
+
+
+@pytest.mark.clause("21 CFR 820.35")
+async def test_show_lays_out_the_qmsr_record(cli):
+    complaint_id = await cli.start(
+        customer=Customer(
+            id="CUST-7", name="Jane Roe", phone="+1 617 555 0100", address="12 Main St, Boston"
+        ),
+        product=Product(
+            sku="INF-7",
+            name="Infusion pump IP-7",
+            lot="7654321D",
+            serial="SN-42",
+            udi="(01)00844588003288(10)7654321D(21)SN-42",
+        ),
+    )
+    result = await cli.run("show", complaint_id)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "QMSR record (21 CFR 820.35(a))" in text
+    assert "Infusion pump IP-7" in text
+    assert "udi (01)00844588003288(10)7654321D(21)SN-42" in text and "serial SN-42" in text
+    assert "Jane Roe; 12 Main St, Boston; +1 617 555 0100" in text
+    assert "acknowledgment via phone" in text
+    assert "820.35(a)(6) dates and results of the investigation: not recorded" in text
+    [received] = cli.audit_log.entries(
+        EntryFilter(complaint_id=complaint_id, entry_type="complaint.received")
+    )
+    assert received.data["qmsr"]["device"]["udi"].startswith("(01)00844588003288")
+    assert received.data["qmsr"]["complainant_digest"].startswith("sha256:")
+    audit_text = json.dumps(received.data)
+    assert "Jane Roe" not in audit_text and "555" not in audit_text and "Main St" not in audit_text

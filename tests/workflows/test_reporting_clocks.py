@@ -32,7 +32,7 @@ DAY = timedelta(days=1)
 pytestmark = pytest.mark.clause("21 CFR 803", "EU MDR Art. 87")
 
 
-def report_triage(make, aware_at: datetime, *markets: Market, **changes):
+def report_triage(make, aware_at: datetime | None, *markets: Market, **changes):
     fields = {
         "severity": Severity.CRITICAL,
         "reportable": True,

@@ -114,6 +114,7 @@ async def test_fda_mdr_is_due_in_30_calendar_days(harness, make):
     assert escalated_reports(harness, handle.id) == ["US:mdr_30_day"]
 
 
+@pytest.mark.clause("ISO 13485:2016 8.2.3")
 async def test_fda_5_day_report_counts_work_days_across_the_weekend(harness, make):
     """Aware on a Friday: five work days end on the next Friday, not on Wednesday."""
     handle = await harness.start()
@@ -135,6 +136,7 @@ async def test_fda_5_day_report_counts_work_days_across_the_weekend(harness, mak
     assert escalated_reports(harness, handle.id) == ["US:mdr_5_day"]
 
 
+@pytest.mark.clause("ISO 13485:2016 8.2.2", "ISO 13485:2016 8.2.3", "ISO 10002:2018 7.9")
 async def test_a_case_cannot_close_while_a_report_is_missing(harness, make):
     handle = await harness.start()
     aware_at = (await harness.state(handle)).received_at - HOUR

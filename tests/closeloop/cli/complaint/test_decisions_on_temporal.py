@@ -457,6 +457,7 @@ async def test_per_market_options_are_checked_naming_the_option(cli):
     assert "--market" in result.output
 
 
+@pytest.mark.clause("ISO 10002:2018 7.3")
 @pytest.mark.clause("21 CFR 820.35")
 async def test_show_lays_out_the_qmsr_record(cli):
     complaint_id = await cli.start(

@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev system-deps up down status test lint typecheck format clean
+.PHONY: help install install-dev system-deps up down status test lint typecheck compliance format clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ lint: $(INSTALLED_DEV)  ## ruff check, format check and the import contract (one
 # tests/ has no __init__.py files: name modules by path, so the conftest.py files differ.
 typecheck: $(INSTALLED_DEV)  ## mypy over the whole tree.
 	$(BIN)/mypy --explicit-package-bases .
+
+compliance: $(INSTALLED_DEV)  ## Regenerate docs/compliance.md from the tests' clause markers.
+	$(BIN)/python -m audit.compliance.generate
 
 format: $(INSTALLED_DEV)  ## Fix imports and lint autofixes, then format.
 	$(BIN)/ruff check --fix .

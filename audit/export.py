@@ -12,6 +12,8 @@ Layout of a bundle (also described in the README.txt written into it):
     checkpoints.jsonl         every signed checkpoint (the audit.checkpoints.v1 format)
     proofs/consistency.jsonl  a consistency proof for each consecutive pair of checkpoints
     proofs/inclusion.jsonl    an inclusion proof of each selected entry in the latest checkpoint
+    qmsr-records.jsonl        the 21 CFR 820.35(a) record of each exported complaint (derived)
+    compliance.md, .json      the compliance matrix of the Closeloop version that exported
 
 Why the whole chain even in a filtered export: with every entry's hash, the verifier
 recomputes the Merkle root at each checkpoint size and checks it against the signature, so
@@ -37,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit import canonical, merkle
 from audit.checkpoints import SignedCheckpoint
+from audit.compliance.matrix import shipped, to_json, to_markdown
+from audit.qmsr_records import QmsrRecords
 from audit.signing import key_id, public_key_pem
 from audit.store import AuditLog, EntryFilter, entry_document
 from audit.tree import MerkleTree
@@ -99,6 +103,7 @@ def export_bundle(
 
     say("writing entries.jsonl and entries.csv")
     selected: list[int] = []
+    records = QmsrRecords()
     with (
         (out / "entries.jsonl").open("w", encoding="utf-8", newline="\n") as jsonl,
         (out / "entries.csv").open("w", encoding="utf-8-sig", newline="") as csv_file,
@@ -112,6 +117,10 @@ def export_bundle(
             jsonl.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
             writer.writerow(csv_row(entry))
             selected.append(row.seq)
+            records.add(entry)
+    with (out / "qmsr-records.jsonl").open("w", encoding="utf-8", newline="\n") as handle:
+        for record in records.documents():
+            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
 
     with (out / "checkpoints.jsonl").open("w", encoding="utf-8", newline="\n") as handle:
         for cp in checkpoints:
@@ -151,6 +160,9 @@ def export_bundle(
     if not with_proofs:
         (out / "proofs" / "inclusion.jsonl").unlink()
 
+    matrix = shipped()
+    (out / "compliance.md").write_text(to_markdown(matrix), encoding="utf-8")
+    (out / "compliance.json").write_text(to_json(matrix), encoding="utf-8")
     (out / "public_key.pem").write_bytes(public_key_pem(public_key))
     verifier = out / "verify.py"
     verifier.write_text(standalone_verifier(), encoding="utf-8")
@@ -240,6 +252,12 @@ chain.txt          every entry of the whole log: "seq prev_hash entry_hash"
 checkpoints.jsonl  every signed checkpoint: tree size, Merkle root, time, key id, signature
 proofs/            consistency proofs between consecutive checkpoints; inclusion proofs
                    of the exported entries in the latest checkpoint (when present)
+qmsr-records.jsonl the 21 CFR 820.35(a) complaint record of each exported complaint,
+                   derived from entries.jsonl (each item names its audit seq); the
+                   complainant's name and contact are not in the log, only their digest
+compliance.md      the compliance matrix of the Closeloop version that made this export:
+                   each clause, the feature, the tests that prove it, what is yours
+                   (compliance.json: the same for machines)
 public_key.pem     the Ed25519 public key that signs checkpoints
 manifest.json      this summary, for machines
 verify.py          the verifier; read it: it is one file, standard library + cryptography

@@ -43,6 +43,7 @@ from schemas.decisions import (
 )
 from schemas.events import Channel
 from schemas.outcomes import render
+from schemas.reporting_rules import EventClass, Market, ReportKind
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,12 @@ FORMS: dict[Decision, DecisionForm] = {
              Field("assignee", "Assignee (user name)"),
              Field("reportable", "Reportable to a regulator", "bool"),
              Field("reportable_justification", "Why it is, or is not, reportable", "textarea"),
-             Field("regulator", "Regulator", optional=True)),
+             Field("regulator", "Regulator", optional=True),
+             Field("markets", "Markets for the reporting rules (one per line: US, EU)", "lines",
+                   optional=True),
+             Field("event_class", "Event class", "choice", _choices(EventClass), optional=True),
+             Field("remedial_action", "Remedial action needed (US 5-day report)", "bool",
+                   optional=True)),
         ),
         DecisionForm(
             Decision.INVESTIGATE, "Investigate", InvestigateInput,
@@ -168,7 +174,9 @@ FORMS: dict[Decision, DecisionForm] = {
         DecisionForm(
             Decision.RECORD_REGULATORY_REPORT, "Record the report to the regulator",
             RegulatoryReportInput,
-            (Field("regulator", "Regulator"),
+            (Field("market", "Market", "choice", _choices(Market), optional=True),
+             Field("kind", "Report kind", "choice", _choices(ReportKind), optional=True),
+             Field("regulator", "Regulator", optional=True),
              Field("reference", "Report reference"),
              Field("submitted_at", "Submitted on (UTC)", "date", optional=True)),
         ),

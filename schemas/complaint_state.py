@@ -26,7 +26,9 @@ from schemas.decisions import (
 )
 from schemas.events import Channel, ComplaintReceived
 from schemas.outcomes import DecisionReceipt
+from schemas.reporting_rules import EventClass, Market, ReportKind
 from schemas.similarity import SimilarityResult
+from schemas.unset import OmitWhenNone
 
 
 class ComplaintStatus(StrEnum):
@@ -195,10 +197,49 @@ class InformationRequest(Signed):
     question: str
 
 
-class RegulatoryReport(Signed):
+class RegulatoryReport(Signed, OmitWhenNone):
+    omit_when_none = frozenset({"market", "kind"})
+
     regulator: str
     reference: str
     submitted_at: datetime
+    market: Market | None = None
+    kind: ReportKind | None = None
+
+
+class RequiredReport(BaseModel):
+    """One report a triage found owed, from the rules table (`schemas.reporting_rules`)."""
+
+    market: Market
+    kind: ReportKind
+    title: str
+    regulator: str
+    legal_basis: str
+    clock: str
+    due_at: datetime
+
+    @property
+    def key(self) -> str:
+        return report_key(self.market, self.kind)
+
+    @property
+    def label(self) -> str:
+        return self.title  # names its regulation, hence its market
+
+
+def report_key(market: Market, kind: ReportKind) -> str:
+    return f"{market.value}:{kind.value}"
+
+
+class ReportingPlan(BaseModel):
+    """What triage decided about reporting, under which version of the rules table."""
+
+    rules_version: str
+    markets: list[Market]
+    event_class: EventClass | None = None
+    remedial_action: bool = False
+    aware_at: datetime
+    required: list[RequiredReport] = Field(default_factory=list)
 
 
 class CustomerActivity(BaseModel):
@@ -213,10 +254,15 @@ class DeadlineResolution(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Deadline(BaseModel):
-    """One durable deadline: opened, maybe escalated, then met or cancelled."""
+class Deadline(OmitWhenNone):
+    """One durable deadline: opened, maybe escalated, then met or cancelled. A regulator
+    deadline of a per-market reporting plan names its report (`report`, `what`)."""
+
+    omit_when_none = frozenset({"report", "what"})
 
     stage: DeadlineStage
+    report: str | None = None
+    what: str | None = None
     loop: int = 0
     opened_at: datetime
     due_at: datetime
@@ -236,8 +282,10 @@ class NextDue(BaseModel):
     overdue: bool = False
 
 
-class ComplaintState(BaseModel):
+class ComplaintState(OmitWhenNone):
     """Everything an operator needs on one screen, and everything a signature covers."""
+
+    omit_when_none = frozenset({"reporting_rules", "reporting"})
 
     complaint_id: str
     status: ComplaintStatus
@@ -260,6 +308,10 @@ class ComplaintState(BaseModel):
     information: list[InformationRecord] = Field(default_factory=list)
     surveys: list[SurveyRecord] = Field(default_factory=list)
     regulatory_reports: list[RegulatoryReport] = Field(default_factory=list)
+    reporting_rules: str | None = Field(
+        default=None, description="version of the reporting rules table this case started with"
+    )
+    reporting: ReportingPlan | None = None
     customer_activity_count: int = 0
     customer_activity: list[CustomerActivity] = Field(
         default_factory=list, description="the most recent customer activity only"

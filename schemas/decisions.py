@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AwareDatetime,
@@ -34,6 +34,7 @@ from pydantic import (
 
 from schemas.events import Channel
 from schemas.markers import field_ref
+from schemas.reporting_rules import EventClass, Market, ReportKind
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -151,13 +152,19 @@ class DecisionInput(BaseModel):
         "(CLOSELOOP_DEV_UNAUTHENTICATED); absent otherwise",
     )
 
+    # Fields added after decisions were first recorded: left out while None, like
+    # `authenticated`, so older payloads and audit entries stay byte for byte the same.
+    omit_when_none: ClassVar[frozenset[str]] = frozenset()
+
     @model_serializer(mode="wrap")
     def _omit_unmarked(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Only a marked decision carries the field, so every other payload and audit entry
         # stays byte for byte what it was (saved histories replay unchanged).
         data = handler(self)
-        if self.authenticated is None and isinstance(data, dict):
-            data.pop("authenticated", None)
+        if isinstance(data, dict):
+            for name in {"authenticated", *self.omit_when_none}:
+                if data.get(name, 0) is None:
+                    data.pop(name, None)
         return data
 
 
@@ -169,6 +176,12 @@ class AcknowledgeInput(DecisionInput):
 
 
 class TriageInput(DecisionInput):
+    """Severity, risk, assignee and reportability. `markets` (with `event_class`) makes the
+    regulator clocks per market and report (`schemas.reporting_rules`); without it a
+    reportable complaint has one regulator deadline by severity, as before."""
+
+    omit_when_none = frozenset({"markets", "event_class", "remedial_action"})
+
     severity: Severity
     category: Name
     risk_rationale: Reason
@@ -182,6 +195,17 @@ class TriageInput(DecisionInput):
         default=None,
         description="when the company became aware (starts the regulator's clock); default "
         "the time the complaint was received",
+    )
+    markets: list[Market] | None = Field(
+        default=None, description="where the device is marketed; None: keep what triage said"
+    )
+    event_class: EventClass | None = Field(
+        default=None, description="what happened, for the reporting rules"
+    )
+    remedial_action: bool | None = Field(
+        default=None,
+        description="remedial action is needed to prevent an unreasonable risk of substantial "
+        "harm to public health (21 CFR 803.53: the 5-work-day report)",
     )
 
 
@@ -336,11 +360,17 @@ class RecordSurveyInput(DecisionInput):
 
 
 class RegulatoryReportInput(DecisionInput):
-    """The report filed with the regulator (stops the regulator deadline)."""
+    """The report filed with the regulator (stops the regulator deadline). A case triaged
+    per market names the report by `market` (and `kind` when it must); `regulator` then
+    defaults to that report's regulator."""
 
-    regulator: Name
+    omit_when_none = frozenset({"market", "kind"})
+
+    regulator: Name | None = None
     reference: Reference
     submitted_at: AwareDatetime | None = None
+    market: Market | None = None
+    kind: ReportKind | None = None
 
 
 class CustomerActivityInput(BaseModel):

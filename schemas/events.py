@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from schemas.formats import is_rfc3339, is_uuid_text, matches
+from schemas.unset import OmitWhenNone
 
 
 def is_contract_input(info: ValidationInfo) -> bool:
@@ -115,22 +116,57 @@ class _Contract(BaseModel):
         return data
 
 
-class Customer(_Contract):
+# Fields added within v1 for 21 CFR 820.35 (QMSR) complaint records: optional, and left out
+# of the JSON while unset, so complaints from before hash and replay as they did.
+QMSR_CUSTOMER = frozenset({"phone", "address"})
+QMSR_PRODUCT = frozenset({"serial", "udi", "udi_di", "udi_pi", "upc"})
+QMSR_COMPLAINT = frozenset({"event_occurred_at"})
+VISIBLE = r"^\S(.*\S)?$"
+
+
+class Customer(_Contract, OmitWhenNone):
+    """The complainant. Name and contact are personal data: kept in the complaint's record,
+    never in logs or the audit log (which holds `schemas.qmsr.complainant_digest`)."""
+
+    omit_when_none = QMSR_CUSTOMER
+
     id: Id128
     name: Name256 | None = None
     email: (
         Annotated[str, StringConstraints(max_length=320), Pattern(r"^[^@\s]+@[^@\s]+$")] | None
     ) = None
+    phone: (
+        Annotated[str, StringConstraints(max_length=64), Pattern(r"^\+?[0-9][0-9 ()./-]{1,62}$")]
+        | None
+    ) = None
+    address: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
 
 
-class Product(_Contract):
+class Product(_Contract, OmitWhenNone):
+    """The device: UDI and control numbers for 21 CFR 820.35(a)(3)."""
+
+    omit_when_none = QMSR_PRODUCT
+
     sku: Id128
     name: Name256 | None = None
     lot: Annotated[str, StringConstraints(max_length=128)] | None = None
+    serial: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    udi: (
+        Annotated[str, StringConstraints(min_length=1, max_length=512), Pattern(VISIBLE)] | None
+    ) = None
+    udi_di: (
+        Annotated[str, StringConstraints(min_length=1, max_length=128), Pattern(r"^\S+$")] | None
+    ) = None
+    udi_pi: (
+        Annotated[str, StringConstraints(min_length=1, max_length=256), Pattern(VISIBLE)] | None
+    ) = None
+    upc: Annotated[str, Pattern(r"^[0-9]{8,14}$")] | None = None
 
 
-class ComplaintReceived(_Contract):
+class ComplaintReceived(_Contract, OmitWhenNone):
     """`complaints.received.v1`: a complaint as an upstream system received it."""
+
+    omit_when_none = QMSR_COMPLAINT
 
     event_id: EventId
     event_type: Literal["complaint.received"] = "complaint.received"
@@ -142,6 +178,7 @@ class ComplaintReceived(_Contract):
     channel: Channel
     summary: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     description: Text20000
+    event_occurred_at: RfcDateTime | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -284,3 +284,17 @@ def local_stack(request: pytest.FixtureRequest) -> LocalStack:
     name = "sqlite_stack" if request.param == "sqlite" else "postgres_stack"
     stack: LocalStack = request.getfixturevalue(name)
     return stack
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A clause marker must name a clause of the compliance catalogue (docs/compliance.md)."""
+    from audit.compliance.catalogue import BY_ID
+
+    for item in items:
+        for mark in item.iter_markers("clause"):
+            unknown = [clause for clause in mark.args if clause not in BY_ID]
+            if unknown:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: unknown clause {', '.join(map(repr, unknown))}; "
+                    "the clauses are listed in audit/compliance/catalogue.py"
+                )

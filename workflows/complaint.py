@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     import schemas.events
     import schemas.markers
     import schemas.outcomes
+    import schemas.reporting_rules
     import schemas.search_attributes
     import schemas.status_event  # noqa: F401  (passed through, used by the modules below)
     from activities.policy import PolicyActivities
@@ -57,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.events import ComplaintReceived
     from schemas.outcomes import DecisionReceipt, request_digest
 
-from workflows import correspondence, escalation, facts, receipt, similar, view
+from workflows import correspondence, escalation, facts, receipt, reporting_version, similar, view
 from workflows.capa import OVERDUE_SIGNAL
 from workflows.capa_children import CapaChildren
 from workflows.case_file import BOUNDED_HISTORY, CaseFile, decision_entry
@@ -163,6 +164,7 @@ class ComplaintWorkflow:
         look_up_similar = workflow.patched(similar.SIMILAR_COMPLAINTS)
         publisher = asyncio.create_task(self._case.publish_in_order())
         if not isinstance(start, CarriedOver):
+            self.state.reporting_rules = reporting_version.version_for_new_case()
             self.state.policy = await workflow.execute_local_activity_method(
                 PolicyActivities.load_deadline_policy,
                 start_to_close_timeout=POLICY_ACTIVITY_TIMEOUT,

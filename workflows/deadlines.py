@@ -31,6 +31,20 @@ STAGE_LABELS: dict[DeadlineStage, str] = {
 }
 
 
+def label(deadline: Deadline) -> str:
+    """What the deadline is for, in words: the stage, or the report it is the clock of."""
+    if deadline.what is not None:
+        return f"submit the {deadline.what}"
+    return STAGE_LABELS[deadline.stage]
+
+
+def find_active(state: ComplaintState, stage: DeadlineStage, report: str | None) -> Deadline | None:
+    """The active deadline of `stage` (for regulator reports: of that report)."""
+    return next(
+        (d for d in state.deadlines if d.stage is stage and d.report == report and d.active), None
+    )
+
+
 def open_deadline(
     state: ComplaintState, stage: DeadlineStage, *, clock_start: datetime, due_at: datetime
 ) -> Deadline:
@@ -82,8 +96,8 @@ def reschedule_for_severity(state: ComplaintState, severity: Severity, *, now: d
         (DeadlineStage.REGULATOR_REPORT, policy.regulator_report),
     ):
         deadline = state.active_deadline(stage)
-        if deadline is None or deadline.extensions:
-            continue
+        if deadline is None or deadline.extensions or deadline.report is not None:
+            continue  # moved by hand, or a per-market report whose clock is the law's
         deadline.due_at = deadline.opened_at + durations.for_severity(severity)
         if deadline.due_at > now:
             deadline.escalated_at = None
@@ -104,7 +118,7 @@ def is_overdue(state: ComplaintState) -> bool:
 def next_due(state: ComplaintState) -> NextDue | None:
     """What is due next and by when: the earliest active deadline or open CAPA action."""
     items = [
-        NextDue(what=STAGE_LABELS[d.stage], due_at=d.due_at, overdue=d.escalated_at is not None)
+        NextDue(what=label(d), due_at=d.due_at, overdue=d.escalated_at is not None)
         for d in state.deadlines
         if d.active
     ]

@@ -44,7 +44,7 @@ async def keep_deadlines(case: CaseFile, continue_as_new: Callable[[], bool]) ->
             continue
         if await change_or_due(changed, deadline.due_at, f"{deadline.stage} due"):
             async with case.lock:
-                await escalate(case, deadline.stage)
+                await escalate(case, deadline.stage, deadline.report)
 
 
 def retention_ends(state: ComplaintState) -> datetime:
@@ -53,23 +53,27 @@ def retention_ends(state: ComplaintState) -> datetime:
     return ended_at + state.policy.retention_after_close
 
 
-async def escalate(case: CaseFile, stage: DeadlineStage) -> None:
-    """Mark the complaint overdue, audit and publish the escalation; keep the case open."""
+async def escalate(case: CaseFile, stage: DeadlineStage, report: str | None = None) -> None:
+    """Mark the complaint overdue, audit and publish the escalation; keep the case open.
+    `report`: which per-market report's clock it is (regulator deadlines only)."""
     now = workflow.now()
-    current = case.state.active_deadline(stage)
+    current = deadlines.find_active(case.state, stage, report)
     if current is None or current.escalated_at is not None or current.due_at > now:
         return  # met, moved or escalated while we waited for the lock
     candidate = case.draft()
-    deadline = candidate.active_deadline(stage)
+    deadline = deadlines.find_active(candidate, stage, report)
     assert deadline is not None
     deadline.escalated_at = now
-    description = f"{deadlines.STAGE_LABELS[stage]} was due {deadline.due_at:%Y-%m-%d %H:%M} UTC"
+    description = f"{deadlines.label(deadline)} was due {deadline.due_at:%Y-%m-%d %H:%M} UTC"
+    # One escalation per report: its key names the report (keys of other deadlines as before)
+    which = f"{stage}:{report}" if report else f"{stage}"
+    extra = {"report": report} if report else {}
     await case.commit(
         candidate,
         Entry(
             entry_type="complaint.escalated",
             key=(
-                f"{candidate.complaint_id}:escalation:{stage}:{deadline.loop}:"
+                f"{candidate.complaint_id}:escalation:{which}:{deadline.loop}:"
                 f"{deadline.due_at.isoformat()}"
             ),
             actor=SYSTEM_ACTOR,
@@ -82,6 +86,7 @@ async def escalate(case: CaseFile, stage: DeadlineStage) -> None:
                 "status": candidate.status.value,
                 "severity": candidate.severity.value if candidate.severity else None,
                 "assignee": candidate.assignee,
+                **extra,
             },
             escalation=Escalation(
                 stage=stage.value, due_at=deadline.due_at, description=description

@@ -7,6 +7,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.complaint_state import Signed
     from schemas.decisions import AcknowledgeInput, Actor, DeadlineStage, Decision
+    from schemas.qmsr import receipt_data
     from schemas.similarity import SimilarityResult
 
 from workflows import deadlines
@@ -47,6 +48,7 @@ async def receive(case: CaseFile, similar: SimilarityResult | None = None) -> No
                 "product_lot": complaint.product.lot,
                 "summary": complaint.summary,
                 "received_upstream_at": complaint.occurred_at.isoformat(),
+                **receipt_data(complaint),  # 21 CFR 820.35(a) items 1-5, no personal data
             }
             | ({"similar": similar.model_dump(mode="json")} if similar is not None else {}),
         ),

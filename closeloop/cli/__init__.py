@@ -51,6 +51,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("closeloop.cli.login:login", "Sign in: decision commands then sign as you."),
     "logout": ("closeloop.cli.login:logout", "Revoke the stored CLI token."),
     "console": ("closeloop.cli.console:console", "Serve the web console (production entry point)."),
+    "compliance": (
+        "closeloop.cli.compliance:compliance",
+        "The compliance matrix: clauses, features, proving tests.",
+    ),
 }
 
 

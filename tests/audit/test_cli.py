@@ -67,18 +67,21 @@ def _seqs(result: Result) -> list[int]:
         (["--complaint", "CMP-1002", "--type", "complaint.triaged"], [13]),
     ],
 )
+@pytest.mark.clause("ISO 10002:2018 8.1")
 def test_log_filters(log: AuditLog, options: list[str], seqs: list[int]) -> None:
     result = cli("log", *options, "--json")
     assert result.exit_code == 0, result.output
     assert _seqs(result) == seqs
 
 
+@pytest.mark.clause("21 CFR 11.10(b)")
 def test_log_json_lines_are_the_entries_as_hashed(log: AuditLog) -> None:
     first = json.loads(cli("log", "--json").output.splitlines()[0])
     expected = log.entries()[0]
     assert first == expected.hashed_fields() | {"entry_hash": expected.entry_hash}
 
 
+@pytest.mark.clause("21 CFR 11.10(b)")
 def test_log_csv_for_spreadsheets(log: AuditLog) -> None:
     rows = list(csv.DictReader(io.StringIO(cli("log", "--csv", "--complaint", "CMP-1000").output)))
     assert [row["seq"] for row in rows] == ["1", "2", "3", "4", "5"]
@@ -93,6 +96,7 @@ def test_log_table_is_readable_in_a_pipe(log: AuditLog) -> None:
     assert max(len(line) for line in output.splitlines()) <= 120
 
 
+@pytest.mark.clause("ISO 9001:2015 10.2.2", "ISO 10002:2018 7.3")
 def test_timeline_tells_a_complaints_story(log: AuditLog) -> None:
     result = cli("timeline", "CMP-1001")
     assert result.exit_code == 0

@@ -17,6 +17,8 @@ from audit.signing import key_id, public_key_pem
 from audit.store import AuditLog, EntryFilter
 from tests.audit.conftest import STANDALONE, append_many, checkpoint, new_entry, run_standalone
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
 def log(sqlite_url: str, key: Ed25519PrivateKey) -> AuditLog:
@@ -33,6 +35,7 @@ def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
 
+@pytest.mark.clause("21 CFR 11.10(b)", "ISO 10002:2018 8.5")
 def test_a_complete_bundle_holds_everything_and_verifies(
     log: AuditLog, key: Ed25519PrivateKey, tmp_path: Path
 ) -> None:
@@ -40,8 +43,9 @@ def test_a_complete_bundle_holds_everything_and_verifies(
     result = export_bundle(log, bundle, key.public_key())
 
     assert sorted(p.name for p in bundle.iterdir()) == [
-        "README.txt", "chain.txt", "checkpoints.jsonl", "entries.csv", "entries.jsonl",
-        "manifest.json", "proofs", "public_key.pem", "verify.py",
+        "README.txt", "chain.txt", "checkpoints.jsonl", "compliance.json", "compliance.md",
+        "entries.csv", "entries.jsonl", "manifest.json", "proofs", "public_key.pem",
+        "qmsr-records.jsonl", "verify.py",
     ]  # fmt: skip
     assert (result.entries, result.log_size, result.checkpoints) == (20, 20, 2)
     assert len(_lines(bundle / "entries.jsonl")) == len(_lines(bundle / "chain.txt")) == 20
@@ -49,6 +53,8 @@ def test_a_complete_bundle_holds_everything_and_verifies(
     assert len(_lines(bundle / "proofs" / "consistency.jsonl")) == 1
     assert (bundle / "public_key.pem").read_bytes() == public_key_pem(key)
     assert key_id(key) in (bundle / "README.txt").read_text()
+    matrix = (bundle / "compliance.md").read_text(encoding="utf-8")
+    assert matrix == (REPO / "docs" / "compliance.md").read_text(encoding="utf-8")
     entry = json.loads(_lines(bundle / "entries.jsonl")[3])
     assert entry == log.entries()[3].hashed_fields() | {"entry_hash": log.entries()[3].entry_hash}
 

@@ -41,6 +41,7 @@ def written_log(audit_log: AuditLog, key: Ed25519PrivateKey) -> AuditLog:
     return audit_log
 
 
+@pytest.mark.clause("21 CFR 11.10(c)")
 @pytest.mark.parametrize("statement", CHANGES.values(), ids=CHANGES.keys())
 def test_triggers_refuse_changes_through_a_normal_connection(
     written_log: AuditLog, statement: str
@@ -52,6 +53,7 @@ def test_triggers_refuse_changes_through_a_normal_connection(
     assert len(written_log.checkpoints()) == 1
 
 
+@pytest.mark.clause("21 CFR 11.10(c)")
 @pytest.mark.parametrize("table", ["audit_entries", "audit_checkpoints"])
 def test_postgresql_refuses_truncate(postgres_url: str, table: str) -> None:
     log = AuditLog.from_url(postgres_url)
@@ -107,6 +109,7 @@ def test_auditor_role_cannot_write(pg_log: AuditLog, postgres_url: str, statemen
     assert "permission denied" in message
 
 
+@pytest.mark.clause("21 CFR 11.10(c)")
 @pytest.mark.parametrize("statement", [WRITES["update"], WRITES["delete"], WRITES["truncate"]])
 def test_writer_role_cannot_change_or_remove(
     pg_log: AuditLog, postgres_url: str, statement: str

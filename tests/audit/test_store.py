@@ -10,6 +10,7 @@ from audit.verify import verify_log
 from tests.audit.conftest import T0, append_many, new_entry
 
 
+@pytest.mark.clause("ISO 9001:2015 10.2.2", "21 CFR 11.10(e)")
 def test_entries_chain_from_the_genesis_hash(audit_log: AuditLog) -> None:
     first, second = append_many(audit_log, 2)
     assert (first.seq, first.prev_hash) == (1, canonical.GENESIS_HASH)
@@ -17,6 +18,7 @@ def test_entries_chain_from_the_genesis_hash(audit_log: AuditLog) -> None:
     assert first.entry_hash == canonical.entry_hash(first.hashed_fields())
 
 
+@pytest.mark.clause("ISO 10002:2018 8.1")
 def test_what_is_read_back_is_what_was_hashed(audit_log: AuditLog) -> None:
     written = audit_log.append(new_entry(2), now=T0)
     (read,) = audit_log.entries()

@@ -187,6 +187,7 @@ CASES = {
 }
 
 
+@pytest.mark.clause("21 CFR 11.10(e)", "ISO 10002:2018 8.5")
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_tampering_is_detected_and_pinpointed(
     signed_log: AuditLog, key: Ed25519PrivateKey, case: Case, tmp_path: Path

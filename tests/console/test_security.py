@@ -35,6 +35,7 @@ def permission_of(route: APIRoute) -> str | None:
     return None
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
 async def test_every_route_but_sign_in_declares_a_permission_and_refuses_anonymous(console):
     for route in route_table(console.app):
         if isinstance(route, APIRoute) and route.path not in PUBLIC:
@@ -51,6 +52,7 @@ async def test_every_route_but_sign_in_declares_a_permission_and_refuses_anonymo
                 assert response.status_code == 401, (method, path)
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 async def test_an_auditor_cannot_decide_and_an_operator_cannot_manage_users(console):
     """And an administrator manages accounts but cannot decide."""
     complaint_id = await console.start()
@@ -85,6 +87,7 @@ async def test_an_auditor_cannot_decide_and_an_operator_cannot_manage_users(cons
                 assert response.status_code == 403, route.path
 
 
+@pytest.mark.clause("21 CFR 11.10(h)")
 async def test_a_post_without_the_session_csrf_token_is_refused(console):
     async with console.signed_in("ann.op") as browser:
         for method, path in routes(console):

@@ -6,6 +6,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 
 from audit.store import EntryFilter
@@ -41,6 +42,7 @@ TRIAGE = {
 }  # fmt: skip
 
 
+@pytest.mark.clause("21 CFR 11.50")
 async def test_a_complaint_goes_from_receipt_to_closure_through_signed_forms(console):
     complaint_id = await console.start()
     due = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
@@ -76,6 +78,7 @@ async def test_a_complaint_goes_from_receipt_to_closure_through_signed_forms(con
     assert signed[0].meaning and signed[0].meaning.value in page.text
 
 
+@pytest.mark.clause("21 CFR 11.200")
 async def test_a_wrong_password_at_signing_sends_nothing_and_writes_nothing(console):
     complaint_id = await console.start()
     entries_before = len(console.identity.audit_log.entries())
@@ -101,6 +104,7 @@ async def test_a_wrong_password_at_signing_sends_nothing_and_writes_nothing(cons
     assert (await console.state(complaint_id)).status == "acknowledged"
 
 
+@pytest.mark.clause("21 CFR 11.100")
 async def test_the_signer_is_the_session_user_never_a_form_field(console):
     complaint_id = await console.start()
     async with console.signed_in("ann.op") as browser:
@@ -114,6 +118,7 @@ async def test_the_signer_is_the_session_user_never_a_form_field(console):
     assert entries[-1].actor == "ann.op"
 
 
+@pytest.mark.clause("21 CFR 11.70")
 async def test_a_signature_over_a_state_that_changed_meanwhile_is_refused(console):
     complaint_id = await console.start()
     async with console.signed_in("ann.op") as browser:
@@ -235,6 +240,7 @@ async def test_an_auditor_downloads_an_export_that_its_own_verify_py_accepts(con
     assert complaint_id in (bundle / "entries.jsonl").read_text()
 
 
+@pytest.mark.clause("21 CFR 11.200")
 async def test_a_user_with_totp_signs_only_with_a_current_code(console):
     from identity import totp
     from identity.roles import Role

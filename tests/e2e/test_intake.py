@@ -65,6 +65,7 @@ def received_entries(stack: LocalStack, complaint_id: str) -> int:
     return len(entries)
 
 
+@pytest.mark.clause("ISO 10002:2018 7.2", "ISO 9001:2015 8.2.1")
 async def test_published_complaint_starts_one_workflow_and_one_audit_entry(local_stack):
     complaint_id = f"E2E-{uuid.uuid4().hex[:10]}"
     first = complaint_event(complaint_id)

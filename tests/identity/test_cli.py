@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from audit.store import AuditLog
 
 PASSWORD = "correct horse battery staple"
@@ -17,6 +19,7 @@ def run(env, *args, input=None):
     )  # fmt: skip
 
 
+@pytest.mark.clause("21 CFR 11.100")
 def test_users_add_list_disable_reset_from_the_command_line(tmp_path, monkeypatch):
     import os
 

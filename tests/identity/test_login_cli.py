@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pyotp
+import pytest
 
 from audit.store import AuditLog
 from closeloop.stack import free_port
@@ -49,6 +50,7 @@ def add_user(env, username, role=Role.OPERATOR, totp=False):
 DECISION = ["complaint", "add-info", "C-1", "--information", "photo"]
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
 def test_without_login_an_actor_decision_is_refused_unless_in_development_mode(tmp_path):
     env = environment(tmp_path)
     refused = closeloop(env, *DECISION, "--actor", "mallory")
@@ -62,6 +64,7 @@ def test_without_login_an_actor_decision_is_refused_unless_in_development_mode(t
     assert dev.returncode == 3 and "cannot reach Temporal" in dev.stderr  # got past signing
 
 
+@pytest.mark.clause("21 CFR 11.50", "21 CFR 11.100")
 def test_login_stores_a_private_token_and_decisions_sign_as_its_user(tmp_path):
     env = environment(tmp_path)
     add_user(env, "ann.op")
@@ -95,6 +98,7 @@ def test_login_stores_a_private_token_and_decisions_sign_as_its_user(tmp_path):
     ]
 
 
+@pytest.mark.clause("21 CFR 11.300")
 def test_a_revoked_or_disabled_token_no_longer_signs(tmp_path):
     env = environment(tmp_path)
     add_user(env, "ann.op")
@@ -108,6 +112,7 @@ def test_a_revoked_or_disabled_token_no_longer_signs(tmp_path):
     assert refused.returncode == 1 and "run `closeloop login USER` again" in refused.stderr
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 def test_an_auditor_token_cannot_sign(tmp_path):
     env = environment(tmp_path)
     add_user(env, "aud.it", Role.AUDITOR)

@@ -25,6 +25,7 @@ def types(identity: Identity) -> list[str]:
     return [e.entry_type for e in identity.audit_log.entries()]
 
 
+@pytest.mark.clause("21 CFR 11.300")
 def test_added_user_signs_in_with_an_argon2id_hash_and_both_are_audited(identity):
     identity.users.add("ann.op", "Ann Op", Role.OPERATOR, PASSWORD, by="os:admin")
     user = identity.users.authenticate("ann.op", PASSWORD)
@@ -49,6 +50,7 @@ def test_wrong_password_is_refused_and_audited_as_a_failed_login(identity):
     assert types(identity)[-2:] == [EntryType.LOGIN_FAILED, EntryType.LOGIN_FAILED]
 
 
+@pytest.mark.clause("21 CFR 11.300")
 def test_repeated_failures_lock_the_account_even_for_the_right_password(identity):
     identity.users.add("ann.op", "Ann Op", Role.OPERATOR, PASSWORD, by="os:admin")
     for _ in range(MAX_FAILURES):
@@ -111,6 +113,7 @@ def test_bad_account_data_is_refused_naming_the_field(identity, username, name, 
     assert identity.users.list() == []
 
 
+@pytest.mark.clause("21 CFR 11.300")
 def test_sessions_expire_rotate_and_store_only_a_digest(identity):
     from sqlalchemy import text
 

@@ -25,6 +25,7 @@ def lines(result: Result) -> list[dict[str, object]]:
     return [json.loads(line) for line in result.output.splitlines()]
 
 
+@pytest.mark.clause("ISO 10002:2018 8.4")
 def test_show_json_is_pinned_to_a_signed_checkpoint(home_log: AuditLog, tmp_path: Path) -> None:
     signed = CliRunner().invoke(main, ["audit", "checkpoint"])
     assert signed.exit_code == 0, signed.output

@@ -25,6 +25,13 @@ def figures(log: AuditLog, home: Path, **options: object) -> list[dict[str, obje
     return [{**row.group, **row.figures} for row in result.rows]
 
 
+@pytest.mark.clause(
+    "ISO 9001:2015 5.1.2",
+    "ISO 9001:2015 9.1.2",
+    "ISO 10002:2018 8.3",
+    "ISO 10002:2018 8.4",
+    "ISO 13485:2016 8.4",
+)
 def test_every_figure_over_the_quarter(story: LogBuilder, log: AuditLog, tmp_path: Path) -> None:
     [q3] = figures(log, tmp_path, **Q3)
     assert q3 == {
@@ -55,6 +62,7 @@ def test_every_figure_over_the_quarter(story: LogBuilder, log: AuditLog, tmp_pat
     }
 
 
+@pytest.mark.clause("ISO 9001:2015 10.3", "ISO 10002:2018 8.7")
 def test_by_month_a_complaint_closed_in_two_months(
     story: LogBuilder, log: AuditLog, tmp_path: Path
 ) -> None:
@@ -76,6 +84,7 @@ def test_by_month_a_complaint_closed_in_two_months(
     assert august["complaints_per_million_units"] == 0.0  # D is a kettle: none shipped
 
 
+@pytest.mark.clause("ISO 10002:2018 8.2")
 def test_by_product_and_dimensions_without_shipments(
     story: LogBuilder, log: AuditLog, tmp_path: Path
 ) -> None:
@@ -99,6 +108,7 @@ def test_an_empty_period_has_counts_of_zero_and_no_rates(
     assert row["nps"] is None and row["csat_mean"] is None
 
 
+@pytest.mark.clause("ISO 9001:2015 9.1.2", "ISO 10002:2018 8.3")
 def test_no_responses_no_division_by_zero(log: AuditLog, tmp_path: Path) -> None:
     b = LogBuilder(log)
     from tests.kpi.builder import at
@@ -110,6 +120,7 @@ def test_no_responses_no_division_by_zero(log: AuditLog, tmp_path: Path) -> None
     assert row["nps"] is None and row["retention_pct"] is None
 
 
+@pytest.mark.clause("ISO 10002:2018 8.2", "ISO 13485:2016 8.4")
 def test_explain_names_the_entries(story: LogBuilder, log: AuditLog, tmp_path: Path) -> None:
     ledger, checkpoint = service.from_log(log, tmp_path, label="test")
     result = service.show(ledger, checkpoint, evidence=True, **Q3)  # type: ignore[arg-type]

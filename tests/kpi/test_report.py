@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from playwright.sync_api import sync_playwright
 
@@ -13,6 +14,7 @@ from closeloop.cli import main
 from closeloop.cli.kpi.printing import ARGS, CHROMIUM
 
 
+@pytest.mark.clause("ISO 9001:2015 9.3.2", "ISO 10002:2018 8.6")
 def test_report_is_self_contained_and_renders(home_log: AuditLog, tmp_path: Path) -> None:
     out = tmp_path / "pack"
     result = CliRunner().invoke(main, ["kpi", "report", "--period", "2026-Q3", "--out",

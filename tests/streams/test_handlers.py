@@ -63,6 +63,7 @@ def assert_dead_letter_keeps_everything(letters: RecordingDeadLetters, message: 
 @given(
     raw=arbitrary_bytes | near_valid_bytes(topics.COMPLAINTS_RECEIVED), offset=st.integers(0, 10**9)
 )
+@pytest.mark.clause("ISO 10002:2018 7.2", "21 CFR 11.10(h)")
 def test_intake_handler_starts_or_dead_letters_every_message(raw: bytes, offset: int) -> None:
     message = Message(topics.COMPLAINTS_RECEIVED, raw, key_of(raw), partition=2, offset=offset)
     target, letters = FakeIntake(), RecordingDeadLetters()
@@ -160,6 +161,7 @@ def test_a_follow_up_for_an_unknown_complaint_is_dead_lettered_after_the_wait() 
     assert "after waiting 0.3 s" in letter.reason
 
 
+@pytest.mark.clause("ISO 10002:2018 7.2")
 def test_an_exact_redelivery_has_no_second_effect() -> None:
     recent = RecentEvents(100)
     target, router, letters = FakeIntake(), FakeRouter(), RecordingDeadLetters()

@@ -40,6 +40,7 @@ async def overdue_attribute(handle) -> bool | None:
     return described.typed_search_attributes.get(search_attributes.OVERDUE)
 
 
+@pytest.mark.clause("ISO 10002:2018 7.4", "ISO 10002:2018 8.4", "ISO 9001:2015 8.2.1")
 @pytest.mark.parametrize("policy", [DeadlinePolicy(auto_acknowledge=False)])
 async def test_acknowledge_deadline(harness, make, policy):
     handle = await harness.start()
@@ -76,6 +77,7 @@ async def test_acknowledge_deadline(harness, make, policy):
     assert state.overdue
 
 
+@pytest.mark.clause("ISO 10002:2018 7.5")
 async def test_triage_deadline(harness, make):
     handle = await harness.start()
     await harness.skip(2 * DAY + HOUR)
@@ -87,6 +89,7 @@ async def test_triage_deadline(harness, make):
     assert await overdue_attribute(handle) is False
 
 
+@pytest.mark.clause("ISO 10002:2018 7.6", "ISO 10002:2018 8.4")
 async def test_investigation_deadline_high_severity(harness, make):
     handle = await harness.start()
     await harness.decide(handle, Decision.TRIAGE, make.triage(severity=Severity.HIGH))
@@ -102,6 +105,7 @@ async def test_investigation_deadline_high_severity(harness, make):
     assert not state.overdue
 
 
+@pytest.mark.clause("ISO 13485:2016 8.5.2")
 async def test_an_overdue_capa_action_escalates_and_its_due_date_can_move(harness, make):
     handle = await harness.start()
     await harness.decide(handle, Decision.TRIAGE, make.triage())
@@ -148,6 +152,7 @@ async def test_an_overdue_capa_action_escalates_and_its_due_date_can_move(harnes
     await harness.record(child, "capa-action-overdue-then-extended")
 
 
+@pytest.mark.clause("ISO 10002:2018 7.9", "ISO 10002:2018 8.4")
 async def test_closure_deadline(harness, make):
     handle = await harness.start()
     await harness.decide(
@@ -172,6 +177,7 @@ async def test_closure_deadline(harness, make):
     await harness.record(handle, "complaint-closure-escalated")
 
 
+@pytest.mark.clause("ISO 13485:2016 8.2.3")
 async def test_critical_reportable_complaint_has_a_regulator_deadline(harness, make):
     handle = await harness.start()
     aware_at = (await harness.state(handle)).received_at - 12 * HOUR

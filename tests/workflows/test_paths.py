@@ -24,6 +24,17 @@ from workflows.complaint import ComplaintWorkflow
 from workflows.signature import state_hash
 
 
+@pytest.mark.clause(
+    "ISO 9001:2015 5.1.2",
+    "ISO 9001:2015 8.2.1",
+    "ISO 9001:2015 10.2.1",
+    "ISO 10002:2018 7.3",
+    "ISO 10002:2018 7.6",
+    "ISO 10002:2018 7.7",
+    "ISO 10002:2018 7.8",
+    "ISO 13485:2016 8.2.2",
+    "ISO 13485:2016 8.5.2",
+)
 async def test_complaint_to_closure(harness, make):
     handle = await harness.start()
     cid = handle.id
@@ -157,6 +168,7 @@ async def test_rejected_as_duplicate(harness, make):
     await harness.record(handle, "complaint-rejected-duplicate")
 
 
+@pytest.mark.clause("ISO 9001:2015 10.2.1", "ISO 10002:2018 7.6", "ISO 13485:2016 8.2.2")
 async def test_no_investigation_with_justification(harness, make):
     handle = await harness.start()
     await harness.decide(handle, Decision.TRIAGE, make.triage(severity="low", category="delivery"))
@@ -180,6 +192,7 @@ async def test_no_investigation_with_justification(harness, make):
     assert declined.data["signature"]["meaning"] == SignatureMeaning.APPROVED
 
 
+@pytest.mark.clause("ISO 9001:2015 10.2.1", "ISO 10002:2018 7.9", "ISO 13485:2016 8.5.2")
 async def test_verification_failed_reopened_then_closed(harness, make):
     handle = await harness.start()
     await harness.decide(handle, Decision.TRIAGE, make.triage())
@@ -228,6 +241,7 @@ async def test_verification_failed_reopened_then_closed(harness, make):
     await harness.record(handle, "complaint-reopened-then-closed")
 
 
+@pytest.mark.clause("ISO 9001:2015 10.2.1")
 async def test_verifier_who_owns_an_action_is_refused(harness, make):
     handle = await harness.start()
     await harness.decide(handle, Decision.TRIAGE, make.triage())
@@ -276,6 +290,7 @@ async def test_verification_before_the_wait_needs_a_reason(harness, make):
     assert state.verifications[0].override_wait_reason is not None
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 async def test_a_retried_update_is_recorded_once(harness, make):
     handle = await harness.start()
     request = make.triage(event_id="evt-42")
@@ -321,6 +336,7 @@ async def test_customer_activity_signal_is_deduplicated(harness, make):
     await harness.record(handle, "complaint-customer-activity-rejected")
 
 
+@pytest.mark.clause("21 CFR 11.70")
 async def test_state_hash_matches_the_query(harness):
     handle = await harness.start()
     state = await harness.state(handle)

@@ -117,6 +117,7 @@ async def drive_to(harness, make, target: ComplaintStatus):
     raise AssertionError(f"never reached {target}")
 
 
+@pytest.mark.clause("21 CFR 11.10(f)")
 @pytest.mark.parametrize("policy", [MANUAL_ACK])
 @pytest.mark.parametrize("status", list(ComplaintStatus))
 async def test_every_illegal_decision_is_refused(harness, make, policy, status):

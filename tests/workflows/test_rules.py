@@ -94,6 +94,7 @@ def test_every_decision_is_an_update_with_a_validator():
     assert set(LOGIC) == set(Decision) == set(lifecycle.RULES)
 
 
+@pytest.mark.clause("21 CFR 11.10(f)")
 def test_the_lifecycle_table():
     assert lifecycle.allowed_in(ComplaintStatus.RECEIVED)[0] is Decision.ACKNOWLEDGE
     assert Decision.CLOSE in lifecycle.allowed_in(ComplaintStatus.VERIFYING)
@@ -126,6 +127,7 @@ def test_refusal_names_the_state_and_the_allowed_decisions():
     )
 
 
+@pytest.mark.clause("ISO 10002:2018 7.5")
 def test_triage_opens_the_deadlines_of_its_severity():
     state = new_state()
     LOGIC[Decision.TRIAGE].apply(
@@ -192,6 +194,7 @@ def test_reject_cancels_every_deadline():
     assert deadlines.next_due(state) is None
 
 
+@pytest.mark.clause("21 CFR 11.70")
 def test_state_hash_is_stable_and_covers_the_state():
     state = new_state()
     assert state_hash(state) == state_hash(state.model_copy(deep=True))

@@ -23,7 +23,7 @@ from schemas.decisions import (
 from schemas.markers import decision_ref as D
 from schemas.markers import field_ref as F
 from workflows import deadlines
-from workflows.rules import Logic, Refused
+from workflows.rules import Logic, Refused, reporting
 from workflows.rules.investigation import no_capa_needed
 
 
@@ -70,9 +70,7 @@ def close_ready(state: ComplaintState, now: datetime) -> str | None:
         loop_verifications = [v for v in state.verifications if v.loop == state.loop]
         if not loop_verifications or not loop_verifications[-1].effective:
             return f"a verification that found the actions effective ({D('verify')})"
-    if state.reportable and not state.regulatory_reports:
-        return f"the report to the regulator ({D('record_regulatory_report')})"
-    return None
+    return reporting.close_needs(state)
 
 
 def apply_close(state: ComplaintState, request: CloseInput, signed: Signed) -> str:

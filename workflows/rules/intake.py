@@ -27,7 +27,7 @@ from schemas.decisions import (
 from schemas.markers import decision_ref as D
 from schemas.markers import field_ref as F
 from workflows import deadlines
-from workflows.rules import Logic, Refused
+from workflows.rules import Logic, Refused, reporting
 
 
 def apply_acknowledge(state: ComplaintState, request: AcknowledgeInput, signed: Signed) -> str:
@@ -42,13 +42,14 @@ def apply_acknowledge(state: ComplaintState, request: AcknowledgeInput, signed: 
 def check_triage(state: ComplaintState, request: TriageInput, now: datetime) -> None:
     if request.aware_at is not None and request.aware_at > now:
         raise Refused(f"{F('aware_at')} {request.aware_at.isoformat()} is in the future")
+    reporting.check_triage(state, request)
 
 
 def apply_triage(state: ComplaintState, request: TriageInput, signed: Signed) -> str:
     previous = state.triage
     aware_at = request.aware_at
     if aware_at is None:
-        aware_at = previous.aware_at if previous else state.received_at
+        aware_at = previous.aware_at if previous else reporting.default_awareness(state, request)
     state.triage = TriageRecord(
         **dict(signed),
         **request.model_dump(
@@ -83,10 +84,16 @@ def apply_triage(state: ComplaintState, request: TriageInput, signed: Signed) ->
         )
     else:
         deadlines.reschedule_for_severity(state, severity, now=now)
-    _regulator_clock(state, aware_at, now)
+    owed = ""
+    if reporting.per_market(state, request):
+        owed = "; " + reporting.plan_reports(state, request, aware_at, now)
+    else:
+        _regulator_clock(state, aware_at, now)
     verb = "Triaged" if previous is None else "Re-triaged"
     reportable = "reportable" if request.reportable else "not reportable"
-    return f"{verb}: {severity} {request.category}, assigned to {request.assignee}, {reportable}"
+    return (
+        f"{verb}: {severity} {request.category}, assigned to {request.assignee}, {reportable}{owed}"
+    )
 
 
 def _regulator_clock(state: ComplaintState, aware_at: datetime, now: datetime) -> None:
@@ -167,11 +174,15 @@ def check_regulatory_report(
 ) -> None:
     if request.submitted_at is not None and request.submitted_at > now:
         raise Refused(f"{F('submitted_at')} {request.submitted_at.isoformat()} is in the future")
+    reporting.check_report(state, request)
 
 
 def apply_regulatory_report(
     state: ComplaintState, request: RegulatoryReportInput, signed: Signed
 ) -> str:
+    if state.reporting is not None:
+        return reporting.apply_report(state, request, signed)
+    assert request.regulator is not None  # checked: a case without a plan names it
     state.regulatory_reports.append(
         RegulatoryReport(
             **dict(signed),

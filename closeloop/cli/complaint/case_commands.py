@@ -14,6 +14,7 @@ from closeloop.cli.complaint.decisions import Common, decision_command, require,
 from closeloop.cli.options import Day, When, choice_of
 from schemas import decisions as d
 from schemas.events import Channel
+from schemas.reporting_rules import EventClass, Market, ReportKind
 
 CHANNEL = choice_of(Channel)
 
@@ -52,7 +53,27 @@ def ack(common: Common, channel: str | None, message: str) -> None:
     "--aware-at",
     type=When(Day.PAST),
     default=None,
-    help="When the company became aware (default: receipt).",
+    help="When the company became aware (default: receipt; with --market, receipt upstream).",
+)
+@click.option(
+    "--market",
+    "markets",
+    multiple=True,
+    type=choice_of(Market),
+    help="A market the device is sold in (repeatable): the regulator clocks then follow the "
+    "reporting rules per market (FDA MDR for US, EU MDR Art. 87 for EU).",
+)
+@click.option(
+    "--event-class",
+    type=choice_of(EventClass),
+    default=None,
+    help="What happened, for the reporting rules (with --market, when reportable).",
+)
+@click.option(
+    "--remedial-action/--no-remedial-action",
+    default=None,
+    help="Remedial action is needed to prevent an unreasonable risk of substantial harm "
+    "(US: the 5-work-day report instead of the 30-day one).",
 )
 def triage(
     common: Common,
@@ -64,8 +85,12 @@ def triage(
     reportable_justification: str,
     regulator: str | None,
     aware_at: datetime | None,
+    markets: tuple[str, ...],
+    event_class: str | None,
+    remedial_action: bool | None,
 ) -> None:
-    """Set severity, category, risk rationale, assignee and reportability."""
+    """Set severity, category, risk rationale, assignee and reportability (and, with
+    --market, the markets and event class that decide which regulator reports are owed)."""
     require(reportable is not None, "say --reportable or --not-reportable")
     send(
         common,
@@ -79,6 +104,9 @@ def triage(
             reportable_justification=reportable_justification,
             regulator=regulator,
             aware_at=aware_at,
+            markets=[Market(m.upper()) for m in markets] if markets else None,
+            event_class=EventClass(event_class.lower()) if event_class else None,
+            remedial_action=remedial_action,
         ),
     )
 
@@ -241,7 +269,23 @@ def add_info(common: Common, information: str, attachments: tuple[str, ...], sou
 
 
 @decision_command(d.Decision.RECORD_REGULATORY_REPORT, "report")
-@click.option("--regulator", required=True, help="The regulator the report went to.")
+@click.option(
+    "--market",
+    type=choice_of(Market),
+    default=None,
+    help="The market whose owed report this is (cases triaged with --market).",
+)
+@click.option(
+    "--kind",
+    type=choice_of(ReportKind),
+    default=None,
+    help="Which report, when the market owes more than one (default: the one it owes).",
+)
+@click.option(
+    "--regulator",
+    default=None,
+    help="The regulator the report went to (default with --market: that report's regulator).",
+)
 @click.option("--reference", required=True, help="The regulator's reference for the report.")
 @click.option(
     "--submitted-at",
@@ -249,8 +293,16 @@ def add_info(common: Common, information: str, attachments: tuple[str, ...], sou
     default=None,
     help="When it was filed (default: now); a bare date of today means today.",
 )
-def report(common: Common, regulator: str, reference: str, submitted_at: datetime | None) -> None:
-    """Record the report filed with the regulator (stops the regulator deadline)."""
+def report(
+    common: Common,
+    market: str | None,
+    kind: str | None,
+    regulator: str | None,
+    reference: str,
+    submitted_at: datetime | None,
+) -> None:
+    """Record a report filed with a regulator (stops that report's clock). A case cannot
+    close while a report its triage found owed is missing."""
     send(
         common,
         lambda: d.RegulatoryReportInput(
@@ -258,6 +310,8 @@ def report(common: Common, regulator: str, reference: str, submitted_at: datetim
             regulator=regulator,
             reference=reference,
             submitted_at=submitted_at,
+            market=Market(market.upper()) if market else None,
+            kind=ReportKind(kind.lower()) if kind else None,
         ),
     )
 

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from closeloop.cli.complaint.view import allowed, headline, when
 from schemas.complaint_state import ComplaintState
+from schemas.qmsr import record_from_state
 
 
 def complaint_screen(state: ComplaintState) -> Group:
@@ -36,8 +37,12 @@ def complaint_screen(state: ComplaintState) -> Group:
             table.add_column(column)
         for d in state.deadlines:
             resolved = f"{d.resolution} {when(d.resolved_at)}" if d.resolved_at else "open"
-            table.add_row(d.stage, str(d.loop), when(d.due_at), when(d.escalated_at), resolved)
+            stage = f"{d.stage} ({d.report})" if d.report else str(d.stage)
+            table.add_row(stage, str(d.loop), when(d.due_at), when(d.escalated_at), resolved)
         parts.append(table)
+
+    if state.reporting is not None:
+        parts.append(_reporting(state))
 
     if state.actions:
         table = Table(title="CAPA actions", title_justify="left", header_style="bold")
@@ -65,6 +70,7 @@ def complaint_screen(state: ComplaintState) -> Group:
             str(item.audit_seq or ""),
         )
     parts.append(table)
+    parts.append(_qmsr_record(state))
     return Group(*parts)
 
 
@@ -96,6 +102,44 @@ def similar_table(state: ComplaintState) -> Table | Text:
     if not table.rows:
         return Text(f"similar complaints: none found{how}")
     return table
+
+
+def _reporting(state: ComplaintState) -> Table:
+    """The reports to regulators the triage found owed, their clocks and submissions."""
+    plan = state.reporting
+    assert plan is not None
+    title = (
+        f"reports to regulators (rules {plan.rules_version}; markets "
+        f"{', '.join(plan.markets) or 'none'}; {plan.event_class or 'no event class'}"
+        f"{', remedial action' if plan.remedial_action else ''}; aware {when(plan.aware_at)})"
+    )
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in ("market", "report", "clock", "due", "submitted"):
+        table.add_column(column, overflow="fold")
+    for report in plan.required:
+        sent = [
+            f"{r.reference} ({when(r.submitted_at)})"
+            for r in state.regulatory_reports
+            if r.market is report.market and r.kind is report.kind
+        ]
+        table.add_row(
+            report.market,
+            f"{report.title}\n{report.legal_basis}",
+            report.clock,
+            when(report.due_at),
+            ", ".join(sent) or "MISSING",
+        )
+    return table
+
+
+def _qmsr_record(state: ComplaintState) -> Text:
+    """The complete complaint record of 21 CFR 820.35(a), item by item (as text, not a
+    table: the values are long and read best unbroken)."""
+    text = Text("QMSR record (21 CFR 820.35(a))\n", style="bold")
+    for item, what, value in record_from_state(state):
+        text.append(f"{item} {what}: ", style="bold")
+        text.append(value.replace("\n", "; ") + "\n")
+    return text
 
 
 def _optional(value: str | None, prefix: str = "") -> str:

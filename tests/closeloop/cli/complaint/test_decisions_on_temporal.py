@@ -73,18 +73,19 @@ class Cli:
             runner.invoke, main, ["complaint", *args], env=self.environ, catch_exceptions=False
         )
 
-    async def start(self) -> str:
-        complaint = ComplaintReceived(
-            event_id=uuid.uuid4(),
-            occurred_at=datetime.now(UTC),
-            source="call-centre",
-            complaint_id=f"C-CLI-{uuid.uuid4().hex[:8]}",
-            customer=Customer(id="CUST-1", name="Ada", email="ada@example.com"),
-            product=Product(sku="KET-200", name="Kettle", lot="L41"),
-            channel=Channel.PHONE,
-            summary="Switch does not turn off",
-            description="",
-        )
+    async def start(self, **changes: object) -> str:
+        fields: dict[str, object] = {
+            "event_id": uuid.uuid4(),
+            "occurred_at": datetime.now(UTC),
+            "source": "call-centre",
+            "complaint_id": f"C-CLI-{uuid.uuid4().hex[:8]}",
+            "customer": Customer(id="CUST-1", name="Ada", email="ada@example.com"),
+            "product": Product(sku="KET-200", name="Kettle", lot="L41"),
+            "channel": Channel.PHONE,
+            "summary": "Switch does not turn off",
+            "description": "",
+        }
+        complaint = ComplaintReceived.model_validate({**fields, **changes})
         await start_complaint(self.env.client, self.task_queue, complaint)
         handle = self.env.client.get_workflow_handle(
             complaint.complaint_id, result_type=ComplaintState
@@ -402,3 +403,95 @@ async def test_a_signed_in_user_signs_without_actor_and_the_entry_is_not_marked(
     assert entry.actor == "qe.smith"
     assert entry.data["actor"] == {"id": "qe.smith", "name": "Sam Smith"}
     assert "authenticated" not in entry.data["input"]
+
+
+PER_MARKET_TRIAGE = [
+    *("--severity", "critical", "--category", "product-safety", "--risk", "burn"),
+    *("--assignee", "qe.smith", "--reportable", "--justification", "burn injury"),
+    *("--market", "US", "--market", "eu", "--event-class", "serious_injury"),
+]
+
+
+@pytest.mark.clause("21 CFR 803", "EU MDR Art. 87")
+async def test_triage_per_market_then_each_report_by_market_and_kind(cli):
+    complaint_id = await cli.start()
+    result = await cli.run("triage", complaint_id, *ACTOR, *PER_MARKET_TRIAGE)
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert "reports owed: FDA MDR 30-day report by" in result.output
+    assert "EU MDR serious incident report (death or serious deterioration) by" in result.output
+    await cli.run("investigate", complaint_id, *ACTOR, "--decline", "known failure mode")
+
+    result = await cli.run("close", complaint_id, *ACTOR, "--response", "Replaced")
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "needs the FDA MDR 30-day report and the EU MDR serious incident report" in (
+        result.output
+    )
+    assert "`closeloop complaint report` with its --market and --reference" in result.output
+
+    result = await cli.run("report", complaint_id, *ACTOR, "--reference", "MDR-1")
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "name the report's --market (reports owed: US mdr_30_day, EU serious_incident)" in (
+        result.output
+    )
+    result = await cli.run(
+        "report", complaint_id, *ACTOR, "--market", "US", "--kind", "mdr_5_day", "--reference", "X"
+    )
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "no report is owed for US mdr_5_day (--market, --kind)" in result.output
+
+    for market, reference in (("US", "MDR-3001234567-2026-00042"), ("EU", "MIR-DE-0042")):
+        result = await cli.run(
+            "report", complaint_id, *ACTOR, "--market", market, "--reference", reference
+        )
+        assert result.exit_code == ExitStatus.OK, result.output
+    assert "no report still owed" in result.output
+    result = await cli.run("close", complaint_id, *ACTOR, "--response", "Replaced")
+    assert result.exit_code == ExitStatus.OK, result.output
+
+
+async def test_per_market_options_are_checked_naming_the_option(cli):
+    complaint_id = await cli.start()
+    result = await cli.run(
+        "triage", complaint_id, *ACTOR, *PER_MARKET_TRIAGE[:-2], "--event-class", "explosion"
+    )
+    assert result.exit_code == ExitStatus.USAGE
+    assert "--event-class" in result.output and "death" in result.output
+    result = await cli.run("triage", complaint_id, *ACTOR, *PER_MARKET_TRIAGE[:-2])
+    assert result.exit_code == ExitStatus.REFUSED
+    assert "needs --event-class to know which reports are owed" in result.output
+    result = await cli.run("report", complaint_id, *ACTOR, "--market", "JP", "--reference", "R")
+    assert result.exit_code == ExitStatus.USAGE
+    assert "--market" in result.output
+
+
+@pytest.mark.clause("ISO 10002:2018 7.3")
+@pytest.mark.clause("21 CFR 820.35")
+async def test_show_lays_out_the_qmsr_record(cli):
+    complaint_id = await cli.start(
+        customer=Customer(
+            id="CUST-7", name="Jane Roe", phone="+1 617 555 0100", address="12 Main St, Boston"
+        ),
+        product=Product(
+            sku="INF-7",
+            name="Infusion pump IP-7",
+            lot="7654321D",
+            serial="SN-42",
+            udi="(01)00844588003288(10)7654321D(21)SN-42",
+        ),
+    )
+    result = await cli.run("show", complaint_id)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "QMSR record (21 CFR 820.35(a))" in text
+    assert "Infusion pump IP-7" in text
+    assert "udi (01)00844588003288(10)7654321D(21)SN-42" in text and "serial SN-42" in text
+    assert "Jane Roe; 12 Main St, Boston; +1 617 555 0100" in text
+    assert "acknowledgment via phone" in text
+    assert "820.35(a)(6) dates and results of the investigation: not recorded" in text
+    [received] = cli.audit_log.entries(
+        EntryFilter(complaint_id=complaint_id, entry_type="complaint.received")
+    )
+    assert received.data["qmsr"]["device"]["udi"].startswith("(01)00844588003288")
+    assert received.data["qmsr"]["complainant_digest"].startswith("sha256:")
+    audit_text = json.dumps(received.data)
+    assert "Jane Roe" not in audit_text and "555" not in audit_text and "Main St" not in audit_text

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from kpi.facts import ComplaintFacts, Facts
 from kpi.figures import BY_NAME, FIGURES, SHIPMENT_FIGURE, Figure
-from kpi.observe import DEFAULT_RETENTION_DAYS, Observation, context, observe
+from kpi.observe import DEFAULT_RETENTION_DAYS, Lookups, Observation, context, observe
 from kpi.periods import (
     ATTRIBUTE_DIMENSIONS,
     NONE_LABEL,
@@ -20,6 +20,8 @@ from kpi.periods import (
 )
 
 GroupKey = tuple[tuple[str, str], ...]
+# What one complaint adds to one group: (group, its period, the observations).
+Contribution = tuple[GroupKey, Period, list[Observation]]
 _SHIPMENT_DIMENSIONS = {"product", *TIME_DIMENSIONS}
 
 
@@ -34,6 +36,7 @@ class Group:
     key: GroupKey
     period: Period
     evidence: bool = False
+    members: int = 0  # complaints with at least one observation here
     # Packed doubles: 8 bytes a value where a list of floats takes 32.
     value_lists: dict[str, array[float]] = field(
         default_factory=lambda: defaultdict(lambda: array("d"))
@@ -87,6 +90,34 @@ def _attribute(c: ComplaintFacts, dimension: str) -> str:
     return str(value) if value else NONE_LABEL
 
 
+def contributions(
+    c: ComplaintFacts, periods: list[Period], unit: str | None, attributes: list[str], ctx: Lookups
+) -> list[Contribution]:
+    """Everything one complaint adds to the groups of a view: the unit of incremental work."""
+    found: list[Contribution] = []
+    attribute_part: GroupKey | None = None
+    for period in periods:
+        observations = list(observe(c, period, ctx))
+        if not observations:
+            continue
+        if attribute_part is None:
+            attribute_part = tuple((d, _attribute(c, d)) for d in attributes)
+        key = attribute_part + (((unit, period.label),) if unit else ())
+        found.append((key, period, observations))
+    return found
+
+
+def view_shape(by: list[str]) -> tuple[list[str], str | None]:
+    """(attribute dimensions, time dimension or None) of `--by`."""
+    return [d for d in by if d in ATTRIBUTE_DIMENSIONS], next(
+        (d for d in by if d in TIME_DIMENSIONS), None
+    )
+
+
+def first_receipt(facts: Facts) -> float:
+    return min((c.received[0] for c in facts.complaints.values() if c.received), default=0.0)
+
+
 def groups(
     facts: Facts,
     whole: Period,
@@ -95,26 +126,25 @@ def groups(
     retention_days: int = DEFAULT_RETENTION_DAYS,
     evidence: bool = False,
 ) -> list[Group]:
-    attributes = [d for d in by if d in ATTRIBUTE_DIMENSIONS]
-    unit = next((d for d in by if d in TIME_DIMENSIONS), None)
-    first = min((c.received[0] for c in facts.complaints.values() if c.received), default=0.0)
+    attributes, unit = view_shape(by)
+    periods = split(whole, unit, first=first_receipt(facts))
     ctx = context(facts, retention_days=retention_days)
     found: dict[GroupKey, Group] = {}
-    for period in split(whole, unit, first=first):
-        time_part = ((unit, period.label),) if unit else ()
-        for c in facts.complaints.values():
-            observations = list(observe(c, period, ctx))
-            if not observations:
-                continue
-            key = tuple((d, _attribute(c, d)) for d in attributes) + time_part
+    for c in facts.complaints.values():
+        for key, period, observations in contributions(c, periods, unit, attributes, ctx):
             group = found.get(key)
             if group is None:
                 group = found[key] = Group(key, period, evidence)
             group.add_all(observations)
+            group.members += 1
     for group in found.values():
         group.dedupe_retained()
+    return ordered(list(found.values()), by)
+
+
+def ordered(found: list[Group], by: list[str]) -> list[Group]:
     order = {d: i for i, d in enumerate(by)}
-    return sorted(found.values(), key=lambda g: sorted(g.key, key=lambda kv: order[kv[0]]))
+    return sorted(found, key=lambda g: sorted(g.key, key=lambda kv: order[kv[0]]))
 
 
 def figure_value(figure: Figure, group: Group, facts: Facts) -> float | None:

@@ -69,12 +69,18 @@ class Shipment:
 
 @dataclass
 class Facts:
-    """Everything the figures need, and how far into the log it goes."""
+    """Everything the figures need, and how far into the log it goes.
+
+    With a `loader` (the kept store, `kpi.store`), `complaints` holds only the complaints
+    that the entries folded in this run touch: each is loaded when its first new entry
+    arrives, so a repeat reads what is new and not every complaint.
+    """
 
     complaints: dict[str, ComplaintFacts] = field(default_factory=dict)
     shipments: dict[tuple[str, str], Shipment] = field(default_factory=dict)
     last_seq: int = 0
     last_recorded: str = ""  # latest recorded time seen, as stored: "now" as the log knows it
+    loader: Callable[[str], ComplaintFacts | None] | None = None
 
     @property
     def last_time(self) -> float:
@@ -83,8 +89,28 @@ class Facts:
     def complaint(self, complaint_id: str) -> ComplaintFacts:
         found = self.complaints.get(complaint_id)
         if found is None:
-            found = self.complaints[complaint_id] = ComplaintFacts(complaint_id)
+            kept = self.loader(complaint_id) if self.loader else None
+            found = self.complaints[complaint_id] = kept or ComplaintFacts(complaint_id)
         return found
+
+
+def latest_time(c: ComplaintFacts) -> float | None:
+    """The latest time the complaint's facts hold: a period ending before it may differ.
+
+    Every time a period is compared with (and a few more) counts, so that a complaint
+    whose times all lie before a moved period end is known to be unchanged by the move.
+    """
+    times = [
+        stamp[0]
+        for stamp in (c.received, c.acknowledged, c.capa_planned, c.capa_completed)
+        if stamp
+    ]
+    times += [at for _, at, _ in c.transitions]
+    times += [at for _, at, _ in c.escalations]
+    times += [at for _, at, _ in c.verifications]
+    times += [survey[2] for survey in c.surveys]
+    times += [at for at, _ in c.activity]
+    return max(times, default=None)
 
 
 def seconds(text: str) -> float:

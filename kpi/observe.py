@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kpi.facts import ComplaintFacts, Facts
 from kpi.periods import Period
@@ -22,14 +23,55 @@ DEFAULT_RETENTION_DAYS = 90
 Observation = tuple[str, float, tuple[int, ...], str | None]
 
 
+class Lookups(Protocol):
+    """What one complaint's observations need to know about the others.
+
+    Two answers to it: `Context`, indexes over every complaint in memory (a full
+    computation), and `kpi.store.StoreLookups`, the same questions asked of the kept store
+    (an incremental one). Both must answer exactly alike.
+    """
+
+    now: float  # the latest recorded time in the log: retention windows end before it
+    retention_window: float
+
+    def closure_before(
+        self, product: str, category: str, start: float, end: float, complaint_id: str
+    ) -> int | None:
+        """Seq of the latest closure in [start, end) of another complaint with this key."""
+
+    def active_between(self, customer_id: str, after: float, until: float) -> bool:
+        """Customer activity (any complaint of the customer) in (after, until]."""
+
+
 @dataclass
 class Context:
     """Indexes across complaints, built once per computation."""
 
-    now: float  # the latest recorded time in the log: retention windows end before it
+    now: float
     retention_window: float = DEFAULT_RETENTION_DAYS * DAY
     closures: dict[tuple[str, str], list[tuple[float, int, str]]] = field(default_factory=dict)
     activity: dict[str, list[float]] = field(default_factory=dict)
+
+    def closure_before(
+        self, product: str, category: str, start: float, end: float, complaint_id: str
+    ) -> int | None:
+        earlier = self.closures.get((product, category), [])
+        first = bisect.bisect_left(earlier, (start,))
+        last = bisect.bisect_left(earlier, (end,))
+        # The latest such closure: O(1) unless the window holds only this complaint's own.
+        return next(
+            (
+                earlier[i][1]
+                for i in range(last - 1, first - 1, -1)
+                if earlier[i][2] != complaint_id
+            ),
+            None,
+        )
+
+    def active_between(self, customer_id: str, after: float, until: float) -> bool:
+        times = self.activity.get(customer_id, [])
+        i = bisect.bisect_right(times, after)
+        return i < len(times) and times[i] <= until
 
 
 def context(facts: Facts, *, retention_days: int = DEFAULT_RETENTION_DAYS) -> Context:
@@ -49,7 +91,7 @@ def context(facts: Facts, *, retention_days: int = DEFAULT_RETENTION_DAYS) -> Co
     return ctx
 
 
-def observe(c: ComplaintFacts, p: Period, ctx: Context) -> Iterator[Observation]:
+def observe(c: ComplaintFacts, p: Period, ctx: Lookups) -> Iterator[Observation]:
     received = c.received
     if received is None:
         return  # entries without a receipt (a truncated export): nothing to measure from
@@ -84,7 +126,7 @@ def observe(c: ComplaintFacts, p: Period, ctx: Context) -> Iterator[Observation]
                 yield ("nps", float(nps), (seq,), None)
 
 
-def _on_receipt(c: ComplaintFacts, r_at: float, r_seq: int, ctx: Context) -> Iterator[Observation]:
+def _on_receipt(c: ComplaintFacts, r_at: float, r_seq: int, ctx: Lookups) -> Iterator[Observation]:
     missed = [seq for stage, _, seq in c.escalations if stage == "acknowledge"]
     if c.acknowledged is not None:
         hours = (c.acknowledged[0] - r_at) / 3600.0
@@ -93,23 +135,15 @@ def _on_receipt(c: ComplaintFacts, r_at: float, r_seq: int, ctx: Context) -> Ite
         evidence = (r_seq, *missed) if missed else (r_seq,)
         yield ("on_time_ack", 0.0 if missed else 1.0, evidence, None)
     if c.product and c.category:
-        earlier = ctx.closures.get((c.product, c.category), [])
-        start = bisect.bisect_left(earlier, (r_at - RECURRENCE_WINDOW,))
-        end = bisect.bisect_left(earlier, (r_at,))
-        before = next(
-            (
-                earlier[i][1]
-                for i in range(end - 1, start - 1, -1)
-                if earlier[i][2] != c.complaint_id
-            ),
-            None,
-        )  # the latest such closure: O(1) unless the window holds only this complaint's own
+        before = ctx.closure_before(
+            c.product, c.category, r_at - RECURRENCE_WINDOW, r_at, c.complaint_id
+        )
         evidence = (r_seq,) if before is None else (r_seq, before)
         yield ("recurrence", 0.0 if before is None else 1.0, evidence, None)
 
 
 def _on_closure(
-    c: ComplaintFacts, r_at: float, r_seq: int, closed: tuple[float, int], ctx: Context
+    c: ComplaintFacts, r_at: float, r_seq: int, closed: tuple[float, int], ctx: Lookups
 ) -> Iterator[Observation]:
     at, seq = closed
     yield ("closed", 1.0, (seq,), None)
@@ -122,9 +156,7 @@ def _on_closure(
     yield ("reopened", 1.0 if reopens else 0.0, (seq, *reopens[:1]), None)
     window_end = at + ctx.retention_window
     if c.customer_id and window_end <= ctx.now:
-        times = ctx.activity.get(c.customer_id, [])
-        i = bisect.bisect_right(times, at)
-        active = i < len(times) and times[i] <= window_end
+        active = ctx.active_between(c.customer_id, at, window_end)
         yield ("retained", 1.0 if active else 0.0, (seq,), c.customer_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,11 +11,14 @@ from typing import Any
 
 from audit.checkpoints import SignedCheckpoint
 from audit.store import AuditLog
+from kpi import incremental, views
 from kpi import ledger as ledgers
+from kpi import store as stores
 from kpi.compute import Group, Row, groups, per_million, rows
 from kpi.figures import BY_NAME, FIGURES, SHIPMENT_FIGURE
 from kpi.ledger import AsOf, Ledger, paused_gc
 from kpi.observe import DEFAULT_RETENTION_DAYS
+from kpi.partials import StalePartial
 from kpi.periods import KpiInputError, check_dimensions, whole_range
 from kpi.source import refresh
 
@@ -28,10 +32,23 @@ class Result:
 
 
 def from_log(log: AuditLog, home: Path, *, label: str) -> tuple[Ledger, SignedCheckpoint | None]:
-    """Fold what is new since the saved ledger, save it, and return it with the checkpoint."""
+    """Fold what is new since the kept state, keep it, and return it with the checkpoint.
+
+    A kept state that cannot be used (unreadable, of another format, not matching its
+    aggregates) is discarded and the whole log folded again: slower, never wrong.
+    """
     checkpoint = log.latest_checkpoint()
     path = ledgers.cache_path(home, label)
-    ledger = refresh(log, ledgers.load(path))
+    try:
+        ledger = refresh(log, ledgers.load(path))
+        if ledger.folded_now and ledger.checkout is not None:
+            incremental.commit(ledger)
+            return ledger, checkpoint
+    except (sqlite3.Error, StalePartial, ValueError, TypeError, EOFError):
+        if "ledger" in locals() and ledger.store is not None:
+            ledger.store.close()
+        stores.discard(path)
+        ledger = refresh(log, ledgers.Ledger())
     if ledger.folded_now:
         ledgers.save(path, ledger)
     return ledger, checkpoint
@@ -68,10 +85,19 @@ def show(
     """The figures per group; with `evidence`, also the observations `explain` needs."""
     dimensions = check_dimensions(by or [])
     whole = whole_range(start, end, until=ledger.facts.last_time + 1.0)
+    view = views.View(tuple(dimensions), start, end, retention_days)
     with paused_gc():
-        found = groups(
-            ledger.facts, whole, dimensions, retention_days=retention_days, evidence=evidence
-        )
+        found = None if evidence else views.kept_groups(ledger, view, whole)
+        if found is None:
+            found = groups(
+                ledger.all_facts(),
+                whole,
+                dimensions,
+                retention_days=retention_days,
+                evidence=evidence,
+            )
+            if not evidence:
+                views.keep(ledger, view, found)
     if not found and not dimensions:
         found = [Group((), whole, evidence)]  # one row of absent figures, rather than nothing
     as_of = AsOf(ledger.size, ledger.root_hex(), checkpoint)

@@ -57,6 +57,8 @@ def still_matches(log: AuditLog, ledger: Ledger) -> bool:
 
 def refresh(log: AuditLog, ledger: Ledger) -> Ledger:
     if not still_matches(log, ledger):
+        if ledger.store is not None:
+            ledger.store.close()
         ledger = Ledger()  # a different or rebuilt log: fold from the start
     ledger.extend(new_rows(log, ledger.facts.last_seq))
     return ledger

@@ -73,7 +73,8 @@ def commit(ledger: Ledger) -> None:
         for (view, partials), was in zip(views, old, strict=True):
             periods = view.periods(first=new_first, last_time=new_now)
             if not _compatible(view.periods(first=old_first, last_time=old_now), periods):
-                store.drop_view(view.id)
+                store.drop_view(view.id)  # computed in full the next time it is asked for
+                ledger.views.pop(view.id, None)
                 continue
             lookups = StoreLookups(store.db, new_now, view.retention_days * DAY)
             now = _contributions(new_facts, view, periods, lookups)

@@ -21,7 +21,9 @@ from typing import Any
 
 from audit import merkle
 from audit.checkpoints import SignedCheckpoint
+from kpi.compute import GroupKey
 from kpi.facts import ComplaintFacts, Facts, fold
+from kpi.partials import Partial
 from kpi.store import Meta, Store, decode, open_store, write_all
 
 
@@ -63,6 +65,8 @@ class Ledger:
     store: Store | None = None  # where the facts are kept (None: an export, or not yet kept)
     checkout: Checkout | None = None  # set while `facts` holds only the touched complaints
     recorded_before: str = ""  # the kept state's latest recorded time ("now" before)
+    # Kept aggregates already read (or just updated) in this run, by view id.
+    views: dict[str, dict[GroupKey, Partial]] = field(default_factory=dict)
 
     def all_facts(self) -> Facts:
         """Every complaint's facts: the kept ones read in, the touched ones as they are now."""

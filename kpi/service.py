@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -86,7 +88,7 @@ def show(
     dimensions = check_dimensions(by or [])
     whole = whole_range(start, end, until=ledger.facts.last_time + 1.0)
     view = views.View(tuple(dimensions), start, end, retention_days)
-    with paused_gc():
+    with paused_gc(), _damage_said(ledger):
         found = None if evidence else views.kept_groups(ledger, view, whole)
         if found is None:
             found = groups(
@@ -102,6 +104,23 @@ def show(
         found = [Group((), whole, evidence)]  # one row of absent figures, rather than nothing
     as_of = AsOf(ledger.size, ledger.root_hex(), checkpoint)
     return Result(as_of, rows(found, ledger.facts), found, ledger)
+
+
+@contextlib.contextmanager
+def _damage_said(ledger: Ledger) -> Iterator[None]:
+    """A kept store found damaged only now (`from_log` refolds when it sees it first)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if ledger.store is None:
+            raise
+        path = ledger.store.path
+        ledger.store.close()
+        stores.discard(path)
+        raise KpiInputError(
+            f"the kept KPI state {path} is damaged ({exc}); it was removed: run the command "
+            "again to recompute from the audit log"
+        ) from None
 
 
 def explain(result: Result, name: str, group: dict[str, str]) -> list[dict[str, Any]]:

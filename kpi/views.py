@@ -71,11 +71,14 @@ def kept_partials(ledger: Ledger, view: View) -> dict[GroupKey, Partial] | None:
     store = ledger.store
     if store is None:
         return None
+    if view.id in ledger.views:
+        return ledger.views[view.id]
     blobs = store.view_partials(view.id)
     if blobs is None:
         return None
     partials = (decode(blob) for blob in blobs.values())
-    return {p.key: p for p in partials}
+    found = ledger.views[view.id] = {p.key: p for p in partials}
+    return found
 
 
 def kept_groups(ledger: Ledger, view: View, whole: Period) -> list[Group] | None:
@@ -98,7 +101,8 @@ def keep(ledger: Ledger, view: View, found: list[Group]) -> None:
     store = ledger.store
     if store is None or store.meta.last_seq != ledger.facts.last_seq:
         return
-    changed: dict[str, bytes | None] = {key_text(g.key): encode(from_group(g)) for g in found}
+    partials = ledger.views[view.id] = {g.key: from_group(g) for g in found}
+    changed: dict[str, bytes | None] = {key_text(k): encode(p) for k, p in partials.items()}
     with store.transaction():
         store.drop_view(view.id)
         store.put_view(view.id, changed, used=store.next_use())

@@ -38,6 +38,7 @@ def commit(ledger: Ledger) -> None:
     old_now = seconds(ledger.recorded_before) if ledger.recorded_before else 0.0
     new_now = ledger.facts.last_time
     with paused_gc(), store.transaction():
+        store.check_unmoved()  # a concurrent run committed first: our "before" is not the kept
         views = []
         for view_id in store.views():
             view = View.from_id(view_id)

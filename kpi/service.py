@@ -41,19 +41,38 @@ def from_log(log: AuditLog, home: Path, *, label: str) -> tuple[Ledger, SignedCh
     """
     checkpoint = log.latest_checkpoint()
     path = ledgers.cache_path(home, label)
+    for _attempt in range(3):
+        try:
+            return _refreshed(log, path), checkpoint
+        except stores.KeptStateMoved:
+            continue  # another `kpi` run saved first: start from what it kept
+    return _refreshed(log, path, refold=True), checkpoint
+
+
+def _refreshed(log: AuditLog, path: Path, *, refold: bool = False) -> Ledger:
+    ledger = ledgers.Ledger()
     try:
-        ledger = refresh(log, ledgers.load(path))
-        if ledger.folded_now and ledger.checkout is not None:
-            incremental.commit(ledger)
-            return ledger, checkpoint
-    except (sqlite3.Error, StalePartial, ValueError, TypeError, EOFError):
-        if "ledger" in locals() and ledger.store is not None:
+        if not refold:
+            ledger = refresh(log, ledgers.load(path))
+            if ledger.folded_now and ledger.checkout is not None:
+                incremental.commit(ledger)
+                return ledger
+    except stores.KeptStateMoved:
+        if ledger.store is not None:
+            ledger.store.close()
+        raise
+    except (sqlite3.Error, StalePartial, ValueError, TypeError, EOFError) as exc:
+        if isinstance(exc, sqlite3.Error) and stores.intact(path):
+            raise  # not the kept store's fault (the audit log, say): keep it
+        refold = True
+    if refold:
+        if ledger.store is not None:
             ledger.store.close()
         stores.discard(path)
         ledger = refresh(log, ledgers.Ledger())
     if ledger.folded_now:
         ledgers.save(path, ledger)
-    return ledger, checkpoint
+    return ledger
 
 
 def from_bundle(bundle: Path) -> tuple[Ledger, SignedCheckpoint | None]:
@@ -99,7 +118,7 @@ def show(
                 evidence=evidence,
             )
             if not evidence:
-                views.keep(ledger, view, found)
+                found = views.keep(ledger, view, found)
     if not found and not dimensions:
         found = [Group((), whole, evidence)]  # one row of absent figures, rather than nothing
     as_of = AsOf(ledger.size, ledger.root_hex(), checkpoint)

@@ -16,14 +16,14 @@ import contextlib
 import marshal
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kpi.facts import ComplaintFacts, Facts, Shipment, latest_time
 
-FORMAT = 4
+FORMAT = 5
 MAX_VIEWS = 8  # views whose aggregates are kept (the least recently used goes first)
 _CHUNK = 500  # ids per IN (...) query, below SQLite's parameter limit
 _BATCH = 2000  # complaints per insert batch
@@ -38,7 +38,8 @@ CREATE TABLE activity (complaint_id TEXT, customer TEXT, at REAL);
 CREATE TABLE shipments (product TEXT, period TEXT, units INTEGER, seq INTEGER,
                         PRIMARY KEY (product, period));
 CREATE TABLE views (id TEXT PRIMARY KEY, last_seq INTEGER, used INTEGER);
-CREATE TABLE partials (view TEXT, key TEXT, blob BLOB, PRIMARY KEY (view, key));
+CREATE TABLE partials (view TEXT, key TEXT, series TEXT, blob BLOB,
+                       PRIMARY KEY (view, key, series));
 """
 # Built after the bulk insert of a full save: cheaper than keeping them up to date row by row.
 INDEXES = """
@@ -52,6 +53,10 @@ CREATE INDEX closures_at ON closures (at);
 CREATE INDEX activity_complaint ON activity (complaint_id);
 CREATE INDEX activity_customer ON activity (customer, at);
 """
+
+
+class KeptStateMoved(RuntimeError):
+    """Another run changed the kept store since this one loaded it: load it again."""
 
 
 @dataclass
@@ -172,6 +177,12 @@ class Store:
         rows = self.db.execute("SELECT product, period, units, seq FROM shipments")
         return {(p, m): Shipment(p, m, u, s) for p, m, u, s in rows}
 
+    def check_unmoved(self) -> None:
+        """Inside a transaction: the store is still at the state this run loaded."""
+        row = self.db.execute("SELECT last_seq, last_hash FROM meta").fetchone()
+        if row is None or tuple(row) != (self.meta.last_seq, self.meta.last_hash):
+            raise KeptStateMoved(f"kept state moved to {row} since it was loaded")
+
     def put_meta(self, meta: Meta) -> None:
         self.db.execute("DELETE FROM meta")
         self.db.execute("INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?)", _meta_row(meta))
@@ -179,28 +190,39 @@ class Store:
 
     # views -----------------------------------------------------------------------------
 
-    def view_partials(self, view: str) -> dict[str, bytes] | None:
-        """The kept aggregates of `view` if they are of the kept facts' state."""
+    def view_partials(self, view: str) -> dict[str, dict[str, bytes]] | None:
+        """The kept aggregates of `view` (per group, per series) if of the kept state."""
         row = self.db.execute("SELECT last_seq FROM views WHERE id = ?", (view,)).fetchone()
         if row is None or row[0] != self.meta.last_seq:
             return None
-        rows = self.db.execute("SELECT key, blob FROM partials WHERE view = ?", (view,))
-        return dict(rows.fetchall())
+        found: dict[str, dict[str, bytes]] = {}
+        rows = self.db.execute("SELECT key, series, blob FROM partials WHERE view = ?", (view,))
+        for key, series, blob in rows:
+            found.setdefault(key, {})[series] = blob
+        return found
 
     def views(self) -> list[str]:
         return [v for (v,) in self.db.execute("SELECT id FROM views ORDER BY used")]
 
-    def put_view(self, view: str, changed: dict[str, bytes | None], *, used: int) -> None:
-        """Aggregates that changed (None: a group that has gone), stamped with the state."""
+    def put_view(
+        self,
+        view: str,
+        changed: Mapping[str, Iterable[tuple[str, bytes]] | None],
+        *,
+        used: int,
+    ) -> None:
+        """Groups that changed (None: gone), a series at a time, stamped with the state.
+
+        A series at a time keeps the bytes in flight small: 100,000 values are 800 kB.
+        """
         self.db.execute(
             "INSERT OR REPLACE INTO views VALUES (?, ?, ?)", (view, self.meta.last_seq, used)
         )
-        for key, blob in changed.items():
-            if blob is None:
-                self.db.execute("DELETE FROM partials WHERE view = ? AND key = ?", (view, key))
-            else:
+        for key, parts in changed.items():
+            self.db.execute("DELETE FROM partials WHERE view = ? AND key = ?", (view, key))
+            for series, blob in parts or ():
                 self.db.execute(
-                    "INSERT OR REPLACE INTO partials VALUES (?, ?, ?)", (view, key, blob)
+                    "INSERT INTO partials VALUES (?, ?, ?, ?)", (view, key, series, blob)
                 )
 
     def drop_view(self, view: str) -> None:
@@ -258,6 +280,17 @@ def open_store(path: Path) -> Store | None:
         discard(path)
         return None
     return Store(path, db, meta)
+
+
+def intact(path: Path) -> bool:
+    """A full check of the file (slow: only when something already went wrong)."""
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            [(verdict,)] = db.execute("PRAGMA quick_check").fetchall()
+            [(found,)] = db.execute("SELECT format FROM meta").fetchall()
+    except (sqlite3.Error, ValueError):
+        return False
+    return bool(verdict == "ok" and found == FORMAT)
 
 
 def discard(path: Path) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import pickle
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,16 +57,28 @@ def key_text(key: GroupKey) -> str:
     return json.dumps(key)
 
 
-def encode(partial: Partial) -> bytes:
-    return pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL)
+_HEADER, _RETAINED = "", "~retained"
 
 
-def decode(blob: bytes) -> Partial:
+def encode(partial: Partial) -> Iterator[tuple[str, bytes]]:
+    """A header (label, members, products), then each series as raw doubles."""
+    header = (partial.key, partial.label, partial.members, partial.products)
+    yield _HEADER, pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL)
+    for name, values in partial.values.items():
+        yield name, values.tobytes()
+    yield _RETAINED, partial.retained.tobytes()
+
+
+def decode(parts: dict[str, bytes]) -> Partial:
     # Our own file under CLOSELOOP_HOME, written by `encode`: as trusted as the keys there.
-    partial = pickle.loads(blob)  # noqa: S301
-    if not isinstance(partial, Partial):
-        raise TypeError("not a kept aggregate")
-    return partial
+    key, label, members, products = pickle.loads(parts[_HEADER])  # noqa: S301
+    series: dict[str, array[float]] = {}
+    for name, blob in parts.items():
+        if name != _HEADER:
+            series[name] = values = array("d")
+            values.frombytes(blob)
+    retained = series.pop(_RETAINED, array("d"))
+    return Partial(tuple(map(tuple, key)), label, members, series, products, retained)
 
 
 def kept_partials(ledger: Ledger, view: View) -> dict[GroupKey, Partial] | None:
@@ -76,7 +90,7 @@ def kept_partials(ledger: Ledger, view: View) -> dict[GroupKey, Partial] | None:
     blobs = store.view_partials(view.id)
     if blobs is None:
         return None
-    partials = (decode(blob) for blob in blobs.values())
+    partials = (decode(parts) for parts in blobs.values())
     found = ledger.views[view.id] = {p.key: p for p in partials}
     return found
 
@@ -96,14 +110,25 @@ def kept_groups(ledger: Ledger, view: View, whole: Period) -> list[Group] | None
     return ordered(found, list(view.by))
 
 
-def keep(ledger: Ledger, view: View, found: list[Group]) -> None:
-    """Keep the aggregates of a view computed in full, for the repeats to update."""
+def keep(ledger: Ledger, view: View, found: list[Group]) -> list[Group]:
+    """Keep the aggregates of a view computed in full, for the repeats to update.
+
+    Returns the same groups read from the kept aggregates: each computed group's values
+    are let go as soon as they are kept, so the two are never all in memory at once.
+    """
     store = ledger.store
     if store is None or store.meta.last_seq != ledger.facts.last_seq:
-        return
-    partials = ledger.views[view.id] = {g.key: from_group(g) for g in found}
-    changed: dict[str, bytes | None] = {key_text(k): encode(p) for k, p in partials.items()}
+        return found
+    partials: dict[GroupKey, Partial] = {}
+    for group in found:
+        partials[group.key] = from_group(group)
+        group.value_lists.clear()
+        group.key_lists.clear()
+    ledger.views[view.id] = partials
+    changed: dict[str, Iterable[tuple[str, bytes]] | None]
+    changed = {key_text(k): encode(p) for k, p in partials.items()}
     with store.transaction():
         store.drop_view(view.id)
         store.put_view(view.id, changed, used=store.next_use())
         store.keep_recent_views()
+    return [partials[g.key].group(g.period) for g in found]

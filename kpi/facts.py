@@ -9,6 +9,7 @@ Times are POSIX seconds (UTC); every fact keeps the seq of the entry it came fro
 from __future__ import annotations
 
 import json
+import operator
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class ComplaintFacts:
     activity: list[Stamp] = field(default_factory=list)
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in _FIELDS)
+        return _STATE(self)  # type: ignore[no-any-return]
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         """Loading kept facts (`kpi.ledger`): the repeated strings are shared as they arrive.
@@ -54,6 +55,7 @@ class ComplaintFacts:
 
 
 _FIELDS = tuple(ComplaintFacts.__dataclass_fields__)
+_STATE = operator.attrgetter(*_FIELDS)  # every field at once, in C: the store writes 100,000
 _SHARED = frozenset({"product", "channel", "source", "category", "severity"})
 
 
@@ -100,17 +102,25 @@ def latest_time(c: ComplaintFacts) -> float | None:
     Every time a period is compared with (and a few more) counts, so that a complaint
     whose times all lie before a moved period end is known to be unchanged by the move.
     """
-    times = [
-        stamp[0]
-        for stamp in (c.received, c.acknowledged, c.capa_planned, c.capa_completed)
-        if stamp
-    ]
-    times += [at for _, at, _ in c.transitions]
-    times += [at for _, at, _ in c.escalations]
-    times += [at for _, at, _ in c.verifications]
-    times += [survey[2] for survey in c.surveys]
-    times += [at for at, _ in c.activity]
-    return max(times, default=None)
+    latest = max(
+        (
+            stamp[0]
+            for stamp in (c.received, c.acknowledged, c.capa_planned, c.capa_completed)
+            if stamp
+        ),
+        default=None,
+    )
+    for items in (c.transitions, c.escalations, c.verifications):
+        for item in items:
+            if latest is None or item[1] > latest:
+                latest = item[1]
+    for survey in c.surveys:
+        if latest is None or survey[2] > latest:
+            latest = survey[2]
+    for at, _ in c.activity:
+        if latest is None or at > latest:
+            latest = at
+    return latest
 
 
 def seconds(text: str) -> float:

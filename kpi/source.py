@@ -12,7 +12,7 @@ from audit.store import AuditLog
 from audit.tables import AuditEntryRow as T
 from kpi.ledger import Ledger
 
-BATCH = 20_000
+BATCH = 5_000
 _COLUMNS = (T.seq, T.complaint_id, T.entry_type, T.occurred_at, T.recorded_at, T.data, T.entry_hash)
 
 

@@ -1,19 +1,22 @@
 """Kept per-group aggregates that a complaint's contribution can be taken out of and put back.
 
 A figure reads a group's values as a multiset: counts and 0/1 shares are order-free, and
-medians and percentiles sort. So each series is kept as a sorted array: removing a
+medians and percentiles sort. So each series is kept as a multiset: removing a
 complaint's old value and inserting its new one gives exactly the values a full
 recomputation would collect, and the figures come out the same to the last digit.
-Retention counts a customer once per group (the value of the customer's last complaint in
-log order), so its array holds those per-customer values; `kpi.incremental` works out
-which customer values change.
+Durations are kept as sorted arrays; every other series (0/1 shares, counts, scores) as
+value -> count. Retention counts a customer once per group (the value of the customer's
+last complaint in log order), so its counts are of those per-customer values;
+`kpi.incremental` works out which customer values change.
 """
 
 from __future__ import annotations
 
 import bisect
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from kpi.compute import Group, GroupKey
 from kpi.periods import Period
@@ -23,45 +26,63 @@ class StalePartial(RuntimeError):
     """A value to take out is not there: the kept aggregates no longer match the facts."""
 
 
+# Series whose values are spread out (durations): kept sorted. All others (0/1 shares,
+# counts, scores) take few distinct values: kept as value -> count, O(1) to update.
+SORTED = frozenset({"ack_hours", "close_days", "capa_cycle_days"})
+RETAINED = "retained"
+
+
 @dataclass
 class Partial:
     key: GroupKey
     label: str  # the label of its period: the period's end can move, its label cannot
     members: int = 0
-    values: dict[str, array[float]] = field(default_factory=dict)  # sorted, per series
+    values: dict[str, array[float]] = field(default_factory=dict)  # SORTED series, sorted
+    counts: dict[str, dict[float, int]] = field(default_factory=dict)  # the others
     products: dict[str | None, int] = field(default_factory=dict)  # received, per product
-    retained: array[float] = field(default_factory=lambda: array("d"))  # sorted, per customer
 
     def add(self, name: str, value: float, key: str | None) -> None:
-        bisect.insort(self.values.setdefault(name, array("d")), value)
+        if name in SORTED:
+            bisect.insort(self.values.setdefault(name, array("d")), value)
+        else:
+            _count(self.counts.setdefault(name, {}), value, +1)
         if name == "received":
-            self.products[key] = self.products.get(key, 0) + 1
+            _count(self.products, key, +1)
 
     def remove(self, name: str, value: float, key: str | None) -> None:
-        _take(self.values.get(name), value)
+        if name in SORTED:
+            _take(self.values.get(name), value)
+        else:
+            _count(self.counts.get(name, {}), value, -1)
         if name == "received":
-            left = self.products.get(key, 0) - 1
-            if left < 0:
-                raise StalePartial(f"no received complaint of product {key!r} to take out")
-            if left:
-                self.products[key] = left
-            else:
-                del self.products[key]
+            _count(self.products, key, -1)
 
     def add_retained(self, value: float) -> None:
-        bisect.insort(self.retained, value)
+        self.add(RETAINED, value, None)
 
     def remove_retained(self, value: float) -> None:
-        _take(self.retained, value)
+        self.remove(RETAINED, value, None)
 
     def group(self, period: Period) -> Group:
-        """The group `kpi.compute.rows` reads (values shared with this partial, not copied)."""
+        """The group `kpi.compute.rows` reads: the same values, in value order."""
         group = Group(self.key, period, members=self.members)
         group.value_lists.update(self.values)
-        if self.retained:
-            group.value_lists["retained"] = self.retained
+        for name, counted in self.counts.items():
+            values = group.value_lists[name] = array("d")
+            for value in sorted(counted):
+                values.extend(array("d", [value]) * counted[value])
         group.key_lists["received"] = [p for p, n in self.products.items() for _ in range(n)]
         return group
+
+
+def _count(counts: dict[Any, int], value: Any, step: int) -> None:
+    left = counts.get(value, 0) + step
+    if left < 0:
+        raise StalePartial(f"no value {value!r} to take out")
+    if left:
+        counts[value] = left
+    else:
+        counts.pop(value, None)
 
 
 def _take(values: array[float] | None, value: float) -> None:
@@ -75,13 +96,11 @@ def _take(values: array[float] | None, value: float) -> None:
 
 def from_group(group: Group) -> Partial:
     """A group of a full computation (retention already counted per customer), kept."""
-    values = {
-        name: array("d", sorted(found))
-        for name, found in group.value_lists.items()
-        if name != "retained"
-    }
-    products: dict[str | None, int] = {}
-    for product in group.key_lists.get("received", []):
-        products[product] = products.get(product, 0) + 1
-    retained = array("d", sorted(group.value_lists.get("retained", ())))
-    return Partial(group.key, group.period.label, group.members, values, products, retained)
+    partial = Partial(group.key, group.period.label, group.members)
+    for name, found in group.value_lists.items():
+        if name in SORTED:
+            partial.values[name] = array("d", sorted(found))
+        else:
+            partial.counts[name] = dict(Counter(found))
+    partial.products = dict(Counter(group.key_lists.get("received", [])))
+    return partial

@@ -23,7 +23,7 @@ from typing import Any
 
 from kpi.facts import ComplaintFacts, Facts, Shipment, latest_time
 
-FORMAT = 5
+FORMAT = 6
 MAX_VIEWS = 8  # views whose aggregates are kept (the least recently used goes first)
 _CHUNK = 500  # ids per IN (...) query, below SQLite's parameter limit
 _BATCH = 2000  # complaints per insert batch

@@ -57,28 +57,26 @@ def key_text(key: GroupKey) -> str:
     return json.dumps(key)
 
 
-_HEADER, _RETAINED = "", "~retained"
+_HEADER = ""
 
 
 def encode(partial: Partial) -> Iterator[tuple[str, bytes]]:
-    """A header (label, members, products), then each series as raw doubles."""
-    header = (partial.key, partial.label, partial.members, partial.products)
+    """A header (label, members, counts, products), then each sorted series as doubles."""
+    header = (partial.key, partial.label, partial.members, partial.counts, partial.products)
     yield _HEADER, pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL)
     for name, values in partial.values.items():
         yield name, values.tobytes()
-    yield _RETAINED, partial.retained.tobytes()
 
 
 def decode(parts: dict[str, bytes]) -> Partial:
     # Our own file under CLOSELOOP_HOME, written by `encode`: as trusted as the keys there.
-    key, label, members, products = pickle.loads(parts[_HEADER])  # noqa: S301
+    key, label, members, counts, products = pickle.loads(parts[_HEADER])  # noqa: S301
     series: dict[str, array[float]] = {}
     for name, blob in parts.items():
         if name != _HEADER:
             series[name] = values = array("d")
             values.frombytes(blob)
-    retained = series.pop(_RETAINED, array("d"))
-    return Partial(tuple(map(tuple, key)), label, members, series, products, retained)
+    return Partial(tuple(map(tuple, key)), label, members, series, counts, products)
 
 
 def kept_partials(ledger: Ledger, view: View) -> dict[GroupKey, Partial] | None:

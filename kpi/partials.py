@@ -12,7 +12,6 @@ last complaint in log order), so its counts are of those per-customer values;
 
 from __future__ import annotations
 
-import bisect
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from kpi.compute import Group, GroupKey
 from kpi.periods import Period
+from kpi.sorted_values import MissingValue, SortedValues
 
 
 class StalePartial(RuntimeError):
@@ -37,13 +37,13 @@ class Partial:
     key: GroupKey
     label: str  # the label of its period: the period's end can move, its label cannot
     members: int = 0
-    values: dict[str, array[float]] = field(default_factory=dict)  # SORTED series, sorted
+    values: dict[str, SortedValues] = field(default_factory=dict)  # the SORTED series
     counts: dict[str, dict[float, int]] = field(default_factory=dict)  # the others
     products: dict[str | None, int] = field(default_factory=dict)  # received, per product
 
     def add(self, name: str, value: float, key: str | None) -> None:
         if name in SORTED:
-            bisect.insort(self.values.setdefault(name, array("d")), value)
+            self.values.setdefault(name, SortedValues()).add(value)
         else:
             _count(self.counts.setdefault(name, {}), value, +1)
         if name == "received":
@@ -51,7 +51,13 @@ class Partial:
 
     def remove(self, name: str, value: float, key: str | None) -> None:
         if name in SORTED:
-            _take(self.values.get(name), value)
+            found = self.values.get(name)
+            if found is None:
+                raise StalePartial(f"no {name} value {value} to take out")
+            try:
+                found.remove(value)
+            except MissingValue:
+                raise StalePartial(f"no {name} value {value} to take out") from None
         else:
             _count(self.counts.get(name, {}), value, -1)
         if name == "received":
@@ -66,7 +72,8 @@ class Partial:
     def group(self, period: Period) -> Group:
         """The group `kpi.compute.rows` reads: the same values, in value order."""
         group = Group(self.key, period, members=self.members)
-        group.value_lists.update(self.values)
+        for name, ordered in self.values.items():
+            group.value_lists[name] = ordered.flat()
         for name, counted in self.counts.items():
             values = group.value_lists[name] = array("d")
             for value in sorted(counted):
@@ -85,21 +92,12 @@ def _count(counts: dict[Any, int], value: Any, step: int) -> None:
         counts.pop(value, None)
 
 
-def _take(values: array[float] | None, value: float) -> None:
-    if values is None:
-        raise StalePartial(f"no value {value} to take out")
-    i = bisect.bisect_left(values, value)
-    if i == len(values) or values[i] != value:
-        raise StalePartial(f"no value {value} to take out")
-    del values[i]
-
-
 def from_group(group: Group) -> Partial:
     """A group of a full computation (retention already counted per customer), kept."""
     partial = Partial(group.key, group.period.label, group.members)
     for name, found in group.value_lists.items():
         if name in SORTED:
-            partial.values[name] = array("d", sorted(found))
+            partial.values[name] = SortedValues(array("d", sorted(found)))
         else:
             partial.counts[name] = dict(Counter(found))
     partial.products = dict(Counter(group.key_lists.get("received", [])))

@@ -20,6 +20,7 @@ from kpi.compute import Group, GroupKey, ordered, view_shape
 from kpi.ledger import Ledger
 from kpi.partials import Partial, from_group
 from kpi.periods import Period, split, whole_range
+from kpi.sorted_values import SortedValues
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,18 @@ def encode(partial: Partial) -> Iterator[tuple[str, bytes]]:
     header = (partial.key, partial.label, partial.members, partial.counts, partial.products)
     yield _HEADER, pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL)
     for name, values in partial.values.items():
-        yield name, values.tobytes()
+        yield name, values.flat().tobytes()
 
 
 def decode(parts: dict[str, bytes]) -> Partial:
     # Our own file under CLOSELOOP_HOME, written by `encode`: as trusted as the keys there.
     key, label, members, counts, products = pickle.loads(parts[_HEADER])  # noqa: S301
-    series: dict[str, array[float]] = {}
+    series: dict[str, SortedValues] = {}
     for name, blob in parts.items():
         if name != _HEADER:
-            series[name] = values = array("d")
+            values = array("d")
             values.frombytes(blob)
+            series[name] = SortedValues(values)
     return Partial(tuple(map(tuple, key)), label, members, series, counts, products)
 
 

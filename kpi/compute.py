@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kpi.facts import ComplaintFacts, Facts
-from kpi.figures import BY_NAME, FIGURES, SHIPMENT_FIGURE, Figure
+from kpi.figures import BY_COUNT, BY_NAME, FIGURES, SHIPMENT_FIGURE, Figure
 from kpi.observe import DEFAULT_RETENTION_DAYS, Lookups, Observation, context, observe
 from kpi.periods import (
     ATTRIBUTE_DIMENSIONS,
@@ -43,6 +43,8 @@ class Group:
     )
     key_lists: dict[str, list[str | None]] = field(default_factory=lambda: defaultdict(list))
     series: dict[str, list[Observation]] = field(default_factory=lambda: defaultdict(list))
+    # Series given as value -> count (from kept aggregates): figures read them as they are.
+    counted: dict[str, dict[float, int]] = field(default_factory=dict)
 
     def add(self, observation: Observation) -> None:
         name = observation[0]
@@ -65,7 +67,13 @@ class Group:
                 key_lists[name].append(key)
 
     def values(self, name: str) -> Sequence[float]:
-        return self.value_lists.get(name, ())
+        found = self.value_lists.get(name)
+        if found is None and name in self.counted:  # spelled out, in value order
+            found = self.value_lists[name] = array("d")
+            counted = self.counted[name]
+            for value in sorted(counted):
+                found.extend(array("d", [value]) * counted[value])
+        return found if found is not None else ()
 
     def dedupe_retained(self) -> None:
         """Retention counts customers: the latest closure of each in the group."""
@@ -150,6 +158,10 @@ def ordered(found: list[Group], by: list[str]) -> list[Group]:
 def figure_value(figure: Figure, group: Group, facts: Facts) -> float | None:
     if figure.name == SHIPMENT_FIGURE:
         return per_million(group, facts)[0]
+    counted = group.counted.get(figure.series)
+    by_count = BY_COUNT.get(figure.aggregate)
+    if counted is not None and by_count is not None:
+        return by_count(counted)
     return figure.aggregate(group.values(figure.series))
 
 

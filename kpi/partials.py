@@ -70,14 +70,11 @@ class Partial:
         self.remove(RETAINED, value, None)
 
     def group(self, period: Period) -> Group:
-        """The group `kpi.compute.rows` reads: the same values, in value order."""
+        """The group `kpi.compute.rows` reads: the same values (in value order)."""
         group = Group(self.key, period, members=self.members)
         for name, ordered in self.values.items():
             group.value_lists[name] = ordered.flat()
-        for name, counted in self.counts.items():
-            values = group.value_lists[name] = array("d")
-            for value in sorted(counted):
-                values.extend(array("d", [value]) * counted[value])
+        group.counted.update(self.counts)  # `Group.values` spells them out if asked
         group.key_lists["received"] = [p for p, n in self.products.items() for _ in range(n)]
         return group
 

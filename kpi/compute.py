@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kpi.facts import ComplaintFacts, Facts
-from kpi.figures import BY_NAME, FIGURES, SHIPMENT_FIGURE, Figure
-from kpi.observe import DEFAULT_RETENTION_DAYS, Observation, context, observe
+from kpi.figures import BY_COUNT, BY_NAME, FIGURES, SHIPMENT_FIGURE, Figure
+from kpi.observe import DEFAULT_RETENTION_DAYS, Lookups, Observation, context, observe
 from kpi.periods import (
     ATTRIBUTE_DIMENSIONS,
     NONE_LABEL,
@@ -20,6 +20,8 @@ from kpi.periods import (
 )
 
 GroupKey = tuple[tuple[str, str], ...]
+# What one complaint adds to one group: (group, its period, the observations).
+Contribution = tuple[GroupKey, Period, list[Observation]]
 _SHIPMENT_DIMENSIONS = {"product", *TIME_DIMENSIONS}
 
 
@@ -34,12 +36,15 @@ class Group:
     key: GroupKey
     period: Period
     evidence: bool = False
+    members: int = 0  # complaints with at least one observation here
     # Packed doubles: 8 bytes a value where a list of floats takes 32.
     value_lists: dict[str, array[float]] = field(
         default_factory=lambda: defaultdict(lambda: array("d"))
     )
     key_lists: dict[str, list[str | None]] = field(default_factory=lambda: defaultdict(list))
     series: dict[str, list[Observation]] = field(default_factory=lambda: defaultdict(list))
+    # Series given as value -> count (from kept aggregates): figures read them as they are.
+    counted: dict[str, dict[float, int]] = field(default_factory=dict)
 
     def add(self, observation: Observation) -> None:
         name = observation[0]
@@ -62,7 +67,13 @@ class Group:
                 key_lists[name].append(key)
 
     def values(self, name: str) -> Sequence[float]:
-        return self.value_lists.get(name, ())
+        found = self.value_lists.get(name)
+        if found is None and name in self.counted:  # spelled out, in value order
+            found = self.value_lists[name] = array("d")
+            counted = self.counted[name]
+            for value in sorted(counted):
+                found.extend(array("d", [value]) * counted[value])
+        return found if found is not None else ()
 
     def dedupe_retained(self) -> None:
         """Retention counts customers: the latest closure of each in the group."""
@@ -87,6 +98,34 @@ def _attribute(c: ComplaintFacts, dimension: str) -> str:
     return str(value) if value else NONE_LABEL
 
 
+def contributions(
+    c: ComplaintFacts, periods: list[Period], unit: str | None, attributes: list[str], ctx: Lookups
+) -> list[Contribution]:
+    """Everything one complaint adds to the groups of a view: the unit of incremental work."""
+    found: list[Contribution] = []
+    attribute_part: GroupKey | None = None
+    for period in periods:
+        observations = list(observe(c, period, ctx))
+        if not observations:
+            continue
+        if attribute_part is None:
+            attribute_part = tuple((d, _attribute(c, d)) for d in attributes)
+        key = attribute_part + (((unit, period.label),) if unit else ())
+        found.append((key, period, observations))
+    return found
+
+
+def view_shape(by: list[str]) -> tuple[list[str], str | None]:
+    """(attribute dimensions, time dimension or None) of `--by`."""
+    return [d for d in by if d in ATTRIBUTE_DIMENSIONS], next(
+        (d for d in by if d in TIME_DIMENSIONS), None
+    )
+
+
+def first_receipt(facts: Facts) -> float:
+    return min((c.received[0] for c in facts.complaints.values() if c.received), default=0.0)
+
+
 def groups(
     facts: Facts,
     whole: Period,
@@ -95,31 +134,34 @@ def groups(
     retention_days: int = DEFAULT_RETENTION_DAYS,
     evidence: bool = False,
 ) -> list[Group]:
-    attributes = [d for d in by if d in ATTRIBUTE_DIMENSIONS]
-    unit = next((d for d in by if d in TIME_DIMENSIONS), None)
-    first = min((c.received[0] for c in facts.complaints.values() if c.received), default=0.0)
+    attributes, unit = view_shape(by)
+    periods = split(whole, unit, first=first_receipt(facts))
     ctx = context(facts, retention_days=retention_days)
     found: dict[GroupKey, Group] = {}
-    for period in split(whole, unit, first=first):
-        time_part = ((unit, period.label),) if unit else ()
-        for c in facts.complaints.values():
-            observations = list(observe(c, period, ctx))
-            if not observations:
-                continue
-            key = tuple((d, _attribute(c, d)) for d in attributes) + time_part
+    for c in facts.complaints.values():
+        for key, period, observations in contributions(c, periods, unit, attributes, ctx):
             group = found.get(key)
             if group is None:
                 group = found[key] = Group(key, period, evidence)
             group.add_all(observations)
+            group.members += 1
     for group in found.values():
         group.dedupe_retained()
+    return ordered(list(found.values()), by)
+
+
+def ordered(found: list[Group], by: list[str]) -> list[Group]:
     order = {d: i for i, d in enumerate(by)}
-    return sorted(found.values(), key=lambda g: sorted(g.key, key=lambda kv: order[kv[0]]))
+    return sorted(found, key=lambda g: sorted(g.key, key=lambda kv: order[kv[0]]))
 
 
 def figure_value(figure: Figure, group: Group, facts: Facts) -> float | None:
     if figure.name == SHIPMENT_FIGURE:
         return per_million(group, facts)[0]
+    counted = group.counted.get(figure.series)
+    by_count = BY_COUNT.get(figure.aggregate)
+    if counted is not None and by_count is not None:
+        return by_count(counted)
     return figure.aggregate(group.values(figure.series))
 
 

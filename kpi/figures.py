@@ -11,6 +11,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 Values = Sequence[float]
+Counted = dict[float, int]  # value -> how many times (kept aggregates, `kpi.partials`)
+Aggregate = Callable[[Values], float | None]
+
+# The same aggregates computed from counted values, for series whose values are whole
+# numbers (0/1 shares, counts, scores): their sums are exact in any order, so the result
+# is the one the list gives, to the last digit, without walking 100,000 values.
+BY_COUNT: dict[Aggregate, Callable[[Counted], float | None]] = {}
+
+
+def _counted(aggregate: Aggregate) -> Callable[[Callable[[Counted], float | None]], Aggregate]:
+    def register(by_count: Callable[[Counted], float | None]) -> Aggregate:
+        BY_COUNT[aggregate] = by_count
+        return aggregate
+
+    return register
 
 
 @dataclass(frozen=True)
@@ -50,11 +65,22 @@ def _mean(values: Values) -> float | None:
 
 
 def _share(test: Callable[[float], bool]) -> Callable[[Values], float | None]:
-    return lambda values: _pct([1.0 if test(v) else 0.0 for v in values])
+    def share(values: Values) -> float | None:
+        return _pct([1.0 if test(v) else 0.0 for v in values])
+
+    def by_count(counted: Counted) -> float | None:
+        total = sum(counted.values())
+        hits = sum(n for v, n in counted.items() if test(v))
+        return round(100.0 * hits / total, 2) if total else None
+
+    return _counted(share)(by_count)
 
 
 def _tally(test: Callable[[float], bool]) -> Callable[[Values], float | None]:
-    return lambda values: float(sum(1 for v in values if test(v)))
+    def tally(values: Values) -> float | None:
+        return float(sum(1 for v in values if test(v)))
+
+    return _counted(tally)(lambda counted: float(sum(n for v, n in counted.items() if test(v))))
 
 
 def _nps(values: Values) -> float | None:
@@ -63,6 +89,25 @@ def _nps(values: Values) -> float | None:
     promoters = sum(1 for v in values if v >= 9)
     detractors = sum(1 for v in values if v <= 6)
     return round(100.0 * (promoters - detractors) / len(values), 2)
+
+
+def _nps_counted(counted: Counted) -> float | None:
+    total = sum(counted.values())
+    if not total:
+        return None
+    promoters = sum(n for v, n in counted.items() if v >= 9)
+    detractors = sum(n for v, n in counted.items() if v <= 6)
+    return round(100.0 * (promoters - detractors) / total, 2)
+
+
+def _sum(counted: Counted) -> float:
+    return sum(v * n for v, n in counted.items())
+
+
+BY_COUNT[_count] = lambda counted: float(sum(counted.values()))
+BY_COUNT[_pct] = lambda c: round(100.0 * _sum(c) / sum(c.values()), 2) if c else None
+BY_COUNT[_mean] = lambda c: round(_sum(c) / sum(c.values()), 3) if c else None
+BY_COUNT[_nps] = _nps_counted
 
 
 def _yes(value: float) -> bool:

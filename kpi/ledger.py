@@ -1,8 +1,11 @@
 """Incremental facts: folded once, kept under CLOSELOOP_HOME, extended by what is new.
 
-The saved file holds the facts, the last seq folded, that entry's hash (so a different or
-rebuilt log is noticed and refolded from scratch) and the Merkle compact range, so the root
-hash at the new tree size costs only the new entries. The audit log is never written.
+The kept store (`kpi.store`) holds the facts one row per complaint, the last seq folded,
+that entry's hash (so a different or rebuilt log is noticed and refolded from scratch) and
+the Merkle compact range, so the root hash at the new tree size costs only the new
+entries. A ledger loaded from it holds only the complaints that new entries touch
+(`Checkout`); `all_facts` reads the rest when a computation needs every complaint.
+The audit log is never written.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ import contextlib
 import gc
 import hashlib
 import json
-import os
-import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,10 @@ from typing import Any
 
 from audit import merkle
 from audit.checkpoints import SignedCheckpoint
-from kpi.facts import Facts, fold
-
-FORMAT = 5  # 4: ComplaintFacts.reportable; 5: ComplaintFacts.similar_to
+from kpi.compute import GroupKey
+from kpi.facts import ComplaintFacts, Facts, fold
+from kpi.partials import Partial
+from kpi.store import Meta, Store, decode, open_store, write_all
 
 
 @contextlib.contextmanager
@@ -42,12 +44,47 @@ def paused_gc() -> Iterator[None]:
 
 
 @dataclass
+class Checkout:
+    """The kept complaints that new entries touched, as they were before (None: new)."""
+
+    store: Store
+    before: dict[str, bytes | None] = field(default_factory=dict)
+
+    def __call__(self, complaint_id: str) -> ComplaintFacts | None:
+        blob = self.before[complaint_id] = self.store.blob(complaint_id)
+        return decode(blob) if blob is not None else None
+
+
+@dataclass
 class Ledger:
     facts: Facts = field(default_factory=Facts)
     last_hash: str = ""
     peaks: list[bytes] = field(default_factory=list)
     size: int = 0
     folded_now: int = 0  # entries folded by this run (not saved): proves the work is new
+    store: Store | None = None  # where the facts are kept (None: an export, or not yet kept)
+    checkout: Checkout | None = None  # set while `facts` holds only the touched complaints
+    recorded_before: str = ""  # the kept state's latest recorded time ("now" before)
+    # Kept aggregates already read (or just updated) in this run, by view id.
+    views: dict[str, dict[GroupKey, Partial]] = field(default_factory=dict)
+
+    def all_facts(self) -> Facts:
+        """Every complaint's facts: the kept ones read in, the touched ones as they are now."""
+        if self.checkout is None or self.store is None:
+            return self.facts
+        touched = self.facts
+        with paused_gc():
+            complaints = {c.complaint_id: c for c in self.store.all_facts()}
+            complaints.update(touched.complaints)
+        self.facts = Facts(complaints, touched.shipments, touched.last_seq, touched.last_recorded)
+        self.checkout = None
+        return self.facts
+
+    def meta(self, next_ord: int = 1) -> Meta:
+        facts = self.facts
+        return Meta(
+            facts.last_seq, self.last_hash, facts.last_recorded, self.size, self.peaks, next_ord
+        )
 
     def root_hex(self) -> str:
         acc = merkle.MerkleAccumulator()
@@ -101,33 +138,35 @@ class AsOf:
 
 def cache_path(home: Path, source: str) -> Path:
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-    return home / "kpi" / f"facts-{digest}.pickle"
+    return home / "kpi" / f"facts-{digest}.sqlite"
 
 
 def load(path: Path) -> Ledger:
-    try:
-        with path.open("rb") as handle, paused_gc():
-            # Our own file under CLOSELOOP_HOME, written by `save`: as trusted as the keys there.
-            version, ledger = pickle.load(handle)  # noqa: S301
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+    """The kept state, holding no complaint yet; an empty ledger if nothing usable is kept."""
+    path.with_suffix(".pickle").unlink(missing_ok=True)  # the format before the store
+    store = open_store(path)
+    if store is None:
         return Ledger()
-    if version != FORMAT or not isinstance(ledger, Ledger):
-        return Ledger()
-    ledger.folded_now = 0  # repeated strings are shared again as they load (ComplaintFacts)
-    return ledger
+    meta, checkout = store.meta, Checkout(store)
+    facts = Facts(
+        shipments=store.shipments(),
+        last_seq=meta.last_seq,
+        last_recorded=meta.last_recorded,
+        loader=checkout,
+    )
+    return Ledger(
+        facts, meta.last_hash, list(meta.peaks), meta.size, 0, store, checkout, meta.last_recorded
+    )
 
 
 def save(path: Path, ledger: Ledger) -> None:
-    """Atomically: a crash leaves the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("wb") as handle, paused_gc():
-        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-        # No memo: facts share nothing but interned strings, and a memo of a million
-        # objects would be the largest thing in memory while saving.
-        pickler.fast = True
-        pickler.dump((FORMAT, ledger))
-    os.replace(temporary, path)
+    """Keep a ledger that holds every complaint (a first fold): a new store, put in place
+    atomically, so a crash leaves the old store or the new one, never half of one."""
+    if ledger.store is not None:
+        ledger.store.close()
+    with paused_gc():
+        ledger.store = write_all(path, ledger.all_facts(), ledger.meta())
+    ledger.checkout = None
 
 
 def bundle_rows(entries_jsonl: Path) -> Iterator[tuple[Any, ...]]:

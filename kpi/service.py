@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,11 +13,14 @@ from typing import Any
 
 from audit.checkpoints import SignedCheckpoint
 from audit.store import AuditLog
+from kpi import incremental, views
 from kpi import ledger as ledgers
+from kpi import store as stores
 from kpi.compute import Group, Row, groups, per_million, rows
 from kpi.figures import BY_NAME, FIGURES, SHIPMENT_FIGURE
 from kpi.ledger import AsOf, Ledger, paused_gc
 from kpi.observe import DEFAULT_RETENTION_DAYS
+from kpi.partials import StalePartial
 from kpi.periods import KpiInputError, check_dimensions, whole_range
 from kpi.source import refresh
 
@@ -28,13 +34,45 @@ class Result:
 
 
 def from_log(log: AuditLog, home: Path, *, label: str) -> tuple[Ledger, SignedCheckpoint | None]:
-    """Fold what is new since the saved ledger, save it, and return it with the checkpoint."""
+    """Fold what is new since the kept state, keep it, and return it with the checkpoint.
+
+    A kept state that cannot be used (unreadable, of another format, not matching its
+    aggregates) is discarded and the whole log folded again: slower, never wrong.
+    """
     checkpoint = log.latest_checkpoint()
     path = ledgers.cache_path(home, label)
-    ledger = refresh(log, ledgers.load(path))
+    for _attempt in range(3):
+        try:
+            return _refreshed(log, path), checkpoint
+        except stores.KeptStateMoved:
+            continue  # another `kpi` run saved first: start from what it kept
+    return _refreshed(log, path, refold=True), checkpoint
+
+
+def _refreshed(log: AuditLog, path: Path, *, refold: bool = False) -> Ledger:
+    ledger = ledgers.Ledger()
+    try:
+        if not refold:
+            ledger = refresh(log, ledgers.load(path))
+            if ledger.folded_now and ledger.checkout is not None:
+                incremental.commit(ledger)
+                return ledger
+    except stores.KeptStateMoved:
+        if ledger.store is not None:
+            ledger.store.close()
+        raise
+    except (sqlite3.Error, StalePartial, ValueError, TypeError, EOFError) as exc:
+        if isinstance(exc, sqlite3.Error) and stores.intact(path):
+            raise  # not the kept store's fault (the audit log, say): keep it
+        refold = True
+    if refold:
+        if ledger.store is not None:
+            ledger.store.close()
+        stores.discard(path)
+        ledger = refresh(log, ledgers.Ledger())
     if ledger.folded_now:
         ledgers.save(path, ledger)
-    return ledger, checkpoint
+    return ledger
 
 
 def from_bundle(bundle: Path) -> tuple[Ledger, SignedCheckpoint | None]:
@@ -68,14 +106,40 @@ def show(
     """The figures per group; with `evidence`, also the observations `explain` needs."""
     dimensions = check_dimensions(by or [])
     whole = whole_range(start, end, until=ledger.facts.last_time + 1.0)
-    with paused_gc():
-        found = groups(
-            ledger.facts, whole, dimensions, retention_days=retention_days, evidence=evidence
-        )
+    view = views.View(tuple(dimensions), start, end, retention_days)
+    with paused_gc(), _damage_said(ledger):
+        found = None if evidence else views.kept_groups(ledger, view, whole)
+        if found is None:
+            found = groups(
+                ledger.all_facts(),
+                whole,
+                dimensions,
+                retention_days=retention_days,
+                evidence=evidence,
+            )
+            if not evidence:
+                found = views.keep(ledger, view, found)
     if not found and not dimensions:
         found = [Group((), whole, evidence)]  # one row of absent figures, rather than nothing
     as_of = AsOf(ledger.size, ledger.root_hex(), checkpoint)
     return Result(as_of, rows(found, ledger.facts), found, ledger)
+
+
+@contextlib.contextmanager
+def _damage_said(ledger: Ledger) -> Iterator[None]:
+    """A kept store found damaged only now (`from_log` refolds when it sees it first)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if ledger.store is None:
+            raise
+        path = ledger.store.path
+        ledger.store.close()
+        stores.discard(path)
+        raise KpiInputError(
+            f"the kept KPI state {path} is damaged ({exc}); it was removed: run the command "
+            "again to recompute from the audit log"
+        ) from None
 
 
 def explain(result: Result, name: str, group: dict[str, str]) -> list[dict[str, Any]]:

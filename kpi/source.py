@@ -12,7 +12,7 @@ from audit.store import AuditLog
 from audit.tables import AuditEntryRow as T
 from kpi.ledger import Ledger
 
-BATCH = 20_000
+BATCH = 5_000
 _COLUMNS = (T.seq, T.complaint_id, T.entry_type, T.occurred_at, T.recorded_at, T.data, T.entry_hash)
 
 
@@ -57,6 +57,8 @@ def still_matches(log: AuditLog, ledger: Ledger) -> bool:
 
 def refresh(log: AuditLog, ledger: Ledger) -> Ledger:
     if not still_matches(log, ledger):
+        if ledger.store is not None:
+            ledger.store.close()
         ledger = Ledger()  # a different or rebuilt log: fold from the start
     ledger.extend(new_rows(log, ledger.facts.last_seq))
     return ledger

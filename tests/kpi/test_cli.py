@@ -64,7 +64,7 @@ def test_repeated_show_folds_only_what_is_new(home_log: AuditLog, home: Path) ->
     assert second[1]["figures"]["complaints_received"] == (  # type: ignore[index]
         first[1]["figures"]["complaints_received"] + 1  # type: ignore[index]
     )
-    [saved] = (home / "kpi").glob("facts-*.pickle")
+    [saved] = (home / "kpi").glob("facts-*.sqlite")
     from kpi.ledger import load
 
     assert load(saved).facts.last_seq == home_log.count()

@@ -96,3 +96,56 @@ def test_identity_and_shipment_entries_are_not_complaints(log: AuditLog) -> None
     [row] = table(ledger)
     assert row["complaints_received"] == 1 and row["open_at_end"] == 1
     assert row["complaints_per_million_units"] == 500.0  # 1 / 2000 units (latest report)
+
+
+def repeat_and_fresh(
+    log: AuditLog, home: Path, **view: object
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    again, _ = service.from_log(log, home, label="test")
+    kept = table(again, **view)
+    assert again.checkout is not None  # served from the kept aggregates, not a full refold
+    return kept, table(fresh(log), **view)
+
+
+def test_a_late_triage_of_a_closed_complaint_reaches_later_receipts(
+    log: AuditLog, tmp_path: Path
+) -> None:
+    b = LogBuilder(log)
+    b.received("A", at("2026-07-01T00:00"))
+    b.closed("A", at("2026-07-05T00:00"))  # closed before anyone said what it was
+    b.received("B", at("2026-07-10T00:00"))
+    b.triaged("B", at("2026-07-11T00:00"), "glass")
+    first, _ = service.from_log(log, tmp_path, label="test")
+    [before] = table(first)
+    assert before["recurrence_rate_pct"] == 0.0  # B: no closure of a glass mixer before it
+    b.triaged("A", at("2026-07-12T00:00"), "glass")  # A's closure is now a glass mixer's
+    [kept], [anew] = repeat_and_fresh(log, tmp_path)
+    assert kept == anew and kept["recurrence_rate_pct"] == 50.0  # B (untouched) of A and B
+
+
+def test_a_receipt_reported_ahead_of_the_log_counts_once_the_log_reaches_it(
+    log: AuditLog, tmp_path: Path
+) -> None:
+    b = LogBuilder(log)
+    b.received("A", at("2026-07-01T00:00"))
+    b.received("B", at("2026-07-20T00:00"), ingested=at("2026-07-02T00:00"))  # clock ahead
+    first, _ = service.from_log(log, tmp_path, label="test")
+    assert table(first)[0]["complaints_received"] == 1  # the range ends at the latest entry
+    b.acknowledged("A", at("2026-07-25T00:00"))
+    [kept], [anew] = repeat_and_fresh(log, tmp_path)
+    assert kept == anew and kept["complaints_received"] == 2  # B, untouched, now in range
+
+
+def test_retention_counts_once_the_window_has_passed_and_through_other_complaints(
+    log: AuditLog, tmp_path: Path
+) -> None:
+    b = LogBuilder(log)
+    b.received("A", at("2026-07-01T00:00"), customer="cust-1")
+    b.closed("A", at("2026-07-02T00:00"))
+    first, _ = service.from_log(log, tmp_path, label="test")
+    assert table(first)[0]["retention_pct"] is None  # A's 90 days have not passed
+    b.received("B", at("2026-08-01T00:00"), customer="cust-1")
+    b.activity("B", at("2026-08-02T00:00"))  # the customer is back, on another complaint
+    b.received("C", at("2026-10-15T00:00"))  # the log reaches past A's window
+    [kept], [anew] = repeat_and_fresh(log, tmp_path)
+    assert kept == anew and kept["retention_pct"] == 100.0

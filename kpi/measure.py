@@ -37,17 +37,18 @@ def measure(log: AuditLog, home: Path, request: MeasureFigure) -> FigureMeasured
             f"cannot filter by {', '.join(unknown)}; choose from {', '.join(ATTRIBUTE_DIMENSIONS)}"
         )
     ledger, _checkpoint = service.from_log(log, home, label=f"improvement:{log.engine.url}")
+    facts = ledger.all_facts()  # every complaint, not only those the new entries touched
     by = sorted(filters)
     measured = []
     for period in request.periods:
         span = Period(period.label, period.start.timestamp(), period.end.timestamp())
         matching = [
             group
-            for group in groups(ledger.facts, span, by)
+            for group in groups(facts, span, by)
             if all(dict(group.key).get(name) == value for name, value in filters.items())
         ]
         if matching:
-            value = figure_value(figure, matching[0], ledger.facts)
+            value = figure_value(figure, matching[0], facts)
         else:
             value = _empty_value(figure.name)
         measured.append(period.model_copy(update={"value": value}))

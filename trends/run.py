@@ -70,7 +70,7 @@ def analyse(
     ledger, _checkpoint = service.from_log(audit_log, home, label=database_label)
     longest = max(rule.periods_needed for rule in plan.rules)
     periods = complete_periods(plan.period, as_of, longest)
-    source = Source(ledger.facts)
+    source = Source(ledger.all_facts())  # every complaint, not only the touched ones
     outcomes: dict[str, Any] = {}
     findings: list[Finding] = []
     for rule in plan.rules:

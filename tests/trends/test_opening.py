@@ -14,7 +14,7 @@ from schemas.improvement import Better
 from tests.trends.conftest import AS_OF
 from trends import records
 from trends.analysis import rule_hash
-from trends.plan import DEFAULT_PLAN, PlanError, parse_plan
+from trends.plan import DEFAULT_PLAN, PlanError, load_plan, parse_plan
 from trends.run import RunReceipt, analyse
 
 OWNED: dict[str, Any] = {
@@ -101,3 +101,15 @@ def test_an_owner_left_empty_is_refused_naming_the_rule_and_field() -> None:
     with pytest.raises(PlanError, match=r"rule 'complaints-by-product' \(#1\), field "
                        r"open_improvement\.owner"):  # fmt: skip
         parse_plan(bad)
+
+
+def test_the_setting_is_written_as_the_readme_shows(tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        'version = "2026-3"\n\n[[rules]]\nname = "mixer-complaints"\nmethod = "c_chart"\n'
+        'by = "product"\nopen_improvement = { owner = "quality-lead", periods = 2 }\n',
+        encoding="utf-8",
+    )
+    [rule] = load_plan(path).rules
+    assert rule.open_improvement is not None
+    assert (rule.open_improvement.owner, rule.open_improvement.periods) == ("quality-lead", 2)

@@ -38,20 +38,20 @@ async def reachable(settings: Settings) -> None:
 
 
 async def open_all(settings: Settings, openings: list[OpenImprovement]) -> Opened:
-    client: Client = await client_for(settings)
     done = Opened()
-    for opened in openings:
-        try:
+    try:
+        client: Client = await client_for(settings)
+        for opened in openings:
             outcome = await improvements.open_improvement(client, settings.task_queue, opened)
-        except RPCError as error:
-            left = openings[len(done.started) + len(done.existing) :]
-            signals = ", ".join(f"{o.improvement_id} (signal {o.signal_id})" for o in left)
-            raise Unreachable(
-                f"Temporal did not start the improvement(s) {signals}: {error.message}; "
-                "open each with `closeloop improvement open --id ID --signal SIGNAL_ID ...`"
-            ) from None
-        if outcome is improvements.StartOutcome.DUPLICATE:
-            done.existing.append(opened.improvement_id)
-        else:
-            done.started.append(opened.improvement_id)
+            if outcome is improvements.StartOutcome.DUPLICATE:
+                done.existing.append(opened.improvement_id)
+            else:
+                done.started.append(opened.improvement_id)
+    except (RPCError, Unreachable) as error:  # the signals are audited: say what to open
+        left = openings[len(done.started) + len(done.existing) :]
+        signals = ", ".join(f"{o.improvement_id} (signal {o.signal_id})" for o in left)
+        raise Unreachable(
+            f"Temporal did not start the improvement(s) {signals}: {error}; open each with "
+            "`closeloop improvement open --id ID --signal SIGNAL_ID ...`"
+        ) from None
     return done

@@ -39,15 +39,15 @@ __all__ = [
     "StartOutcome",
     "current_state",
     "open_improvement",
+    "opening_search_attributes",
+    "opening_summary",
     "send_decision",
 ]
 
 
-async def open_improvement(
-    client: Client, task_queue: str, opened: OpenImprovement
-) -> StartOutcome:
-    """Start the improvement's workflow unless one ever existed with this id (an improvement
-    that was standardised is not opened again under its id: open a new one)."""
+def opening_search_attributes(opened: OpenImprovement) -> TypedSearchAttributes:
+    """What operators filter a new improvement by; the trend workflow starts its children
+    with the same, so an improvement looks alike however it was opened."""
     filters = opened.measure.filters
     pairs = [
         SearchAttributePair(search_attributes.STATUS, ImprovementStatus.PLANNING.value),
@@ -55,6 +55,18 @@ async def open_improvement(
     ]
     if filters.get("product"):
         pairs.append(SearchAttributePair(search_attributes.PRODUCT, filters["product"]))
+    return TypedSearchAttributes(pairs)
+
+
+def opening_summary(opened: OpenImprovement) -> str:
+    return f"{opened.improvement_id}: {opened.problem[:200]}"
+
+
+async def open_improvement(
+    client: Client, task_queue: str, opened: OpenImprovement
+) -> StartOutcome:
+    """Start the improvement's workflow unless one ever existed with this id (an improvement
+    that was standardised is not opened again under its id: open a new one)."""
     try:
         await client.start_workflow(
             IMPROVEMENT_WORKFLOW,
@@ -63,8 +75,8 @@ async def open_improvement(
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=TypedSearchAttributes(pairs),
-            static_summary=f"{opened.improvement_id}: {opened.problem[:200]}",
+            search_attributes=opening_search_attributes(opened),
+            static_summary=opening_summary(opened),
         )
     except WorkflowAlreadyStartedError:
         return StartOutcome.DUPLICATE

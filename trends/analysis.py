@@ -66,7 +66,7 @@ class RuleOutcome:
 
 
 def rule_hash(rule: Rule) -> str:
-    text = json.dumps(rule.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(rule.method_dump(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -15,7 +15,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kpi.figures import BY_NAME, SHIPMENT_FIGURE
 from schemas.decisions import Severity
@@ -50,11 +58,30 @@ class Dimension(StrEnum):
 
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+Owner = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 # Dimensions with a closed set of values: a typo would silently match nothing.
 KNOWN_VALUES: dict[Dimension, tuple[str, ...]] = {
     Dimension.SEVERITY: tuple(s.value for s in Severity),
     Dimension.REPORTABLE: ("yes", "no"),
 }
+
+
+class OpenImprovementSetting(BaseModel):
+    """A new signal of the rule opens an improvement (preventive action) owned by `owner`.
+
+    Off unless given: which trends deserve an improvement of their own is the quality
+    lead's call, made in advance like the method (README, "Trend signals")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    owner: Owner = Field(description="who owns the improvement (a user id)")
+    periods: int = Field(
+        default=3, ge=1, le=24, description="periods before and after that the check compares"
+    )
+
+
+# Not part of a rule's method: changing the owner does not re-issue its signals.
+NOT_METHOD = frozenset({"open_improvement"})
 
 
 class _Rule(BaseModel):
@@ -68,6 +95,7 @@ class _Rule(BaseModel):
     baseline_periods: int = Field(default=12, ge=2, le=120)
     monitor_periods: int = Field(default=9, ge=1, le=60)
     direction: Direction = Direction.UP
+    open_improvement: OpenImprovementSetting | None = None
 
     @field_validator("metric")
     @classmethod
@@ -103,6 +131,18 @@ class _Rule(BaseModel):
     @property
     def periods_needed(self) -> int:
         return self.baseline_periods + self.monitor_periods
+
+    def method_dump(self) -> dict[str, Any]:
+        """The rule's method and parameters: what a signal's id is derived from."""
+        return self.model_dump(mode="json", exclude=set(NOT_METHOD))
+
+    def canonical(self) -> dict[str, Any]:
+        """Every default filled in; an unset `open_improvement` left out, so plans written
+        before the setting existed keep their hash."""
+        dumped = self.model_dump(mode="json")
+        if self.open_improvement is None:
+            del dumped["open_improvement"]
+        return dumped
 
 
 class _CountRule(_Rule):
@@ -206,7 +246,9 @@ class MonitoringPlan(BaseModel):
 
     def canonical(self) -> dict[str, Any]:
         """The plan with every default filled in: what the hash and the audit entry hold."""
-        return self.model_dump(mode="json")
+        dumped = self.model_dump(mode="json")
+        dumped["rules"] = [rule.canonical() for rule in self.rules]
+        return dumped
 
     @property
     def content_hash(self) -> str:

@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 
 from audit.store import AuditLog
 from kpi import service
+from schemas.improvement import OpenImprovement
 from schemas.quality_signal import QualitySignal, Way
-from trends import records
+from trends import improvements, records
 from trends.analysis import Finding, evaluate
 from trends.periods import complete_periods, day_of
 from trends.plan import MonitoringPlan
@@ -40,6 +41,10 @@ class RunReceipt(BaseModel):
     new_signals: list[str] = Field(default_factory=list)
     published: int = 0
     unpublished: int = 0  # still waiting for the broker (0 unless publishing failed)
+    # New signals of rules with `open_improvement`: what the workflow (or the CLI) opens.
+    improvements: list[OpenImprovement] = Field(default_factory=list)
+    improvements_opened: list[str] = Field(default_factory=list)  # started by this run
+    improvements_existing: list[str] = Field(default_factory=list)  # opened before
 
 
 @dataclass
@@ -94,6 +99,7 @@ def analyse(
         seqs[signal.signal_id] = entry.seq
         if fresh:
             new.append(signal.signal_id)
+    openings = _openings(audit_log, plan, [s for s in made if s.signal_id in new])
     window = (day_of(periods[0].start), day_of(periods[-1].end))
     data = {
         "run_id": run_id,
@@ -110,6 +116,7 @@ def analyse(
         "signals": [s.signal_id for s in made],
         "new_signals": new,
         "signal_seqs": seqs,
+        "improvements": [improvements.link(opened) for opened in openings],
     }
     run_entry = records.record_run(audit_log, run_id, now, data)
     publishing = publishing or Publishing(None)
@@ -129,7 +136,24 @@ def analyse(
         new_signals=new,
         published=publishing.sent,
         unpublished=len(publishing.left),
+        improvements=openings,
     )
+
+
+def _openings(
+    audit_log: AuditLog, plan: MonitoringPlan, new: list[QualitySignal]
+) -> list[OpenImprovement]:
+    """The improvements the new signals of rules with `open_improvement` call for."""
+    asking = [s for s in new if plan.rule(s.rule).open_improvement is not None]
+    if not asking:
+        return []
+    known = [s for _, s in records.signals(audit_log)]
+    starts = improvements.excursion_starts(asking, known)
+    return [
+        opened
+        for signal in starts
+        if (opened := improvements.to_open(signal, plan.rule(signal.rule), plan)) is not None
+    ]
 
 
 def _publish(audit_log: AuditLog, publishing: Publishing, now: datetime) -> None:

@@ -86,3 +86,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CLOSELOOP_AUDIT_PUBLISH_CHECKPOINTS", "false")
     monkeypatch.setenv("CLOSELOOP_TRENDS_PUBLISH_SIGNALS", "false")
     return tmp_path / "home"
+
+
+@pytest.fixture
+def home_log(home: Path) -> AuditLog:
+    """The step story where the CLI looks for the log: CLOSELOOP_HOME/audit.db."""
+    home.mkdir(parents=True)
+    log = AuditLog.from_url(f"sqlite:///{home / 'audit.db'}")
+    monthly = MonthlyLog(log)
+    for month, mixers, kettles in zip(MONTHS, MIXER, KETTLE, strict=True):
+        monthly.complaints(month, mixers, product="mixer")
+        monthly.complaints(month, kettles, product="kettle", channel="phone")
+    return log

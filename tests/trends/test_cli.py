@@ -11,24 +11,12 @@ from click.testing import CliRunner, Result
 from audit.store import AuditLog
 from closeloop.cli import main
 from closeloop.cli.exit_status import ExitStatus
-from tests.trends.conftest import AS_OF, KETTLE, MIXER, MONTHS, MonthlyLog
+from tests.trends.conftest import AS_OF
 from trends import records
 
 
 def cli(*args: str) -> Result:
     return CliRunner().invoke(main, ["trends", *args])
-
-
-@pytest.fixture
-def home_log(home: Path) -> AuditLog:
-    """The step story (conftest) where the CLI looks for the log: CLOSELOOP_HOME/audit.db."""
-    home.mkdir(parents=True)
-    log = AuditLog.from_url(f"sqlite:///{home / 'audit.db'}")
-    monthly = MonthlyLog(log)
-    for month, mixers, kettles in zip(MONTHS, MIXER, KETTLE, strict=True):
-        monthly.complaints(month, mixers, product="mixer")
-        monthly.complaints(month, kettles, product="kettle", channel="phone")
-    return log
 
 
 def lines(result: Result) -> list[dict]:

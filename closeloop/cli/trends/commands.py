@@ -79,16 +79,23 @@ def run(as_of: date | None, plan_path: Path | None, as_json: bool) -> None:
     """Run the trend analysis now: the same computation and audit entries as the schedule.
 
     Runs in this process (not through the worker), on CLOSELOOP_DATABASE_URL; signals are
-    published to quality.signals.v1 unless CLOSELOOP_TRENDS_PUBLISH_SIGNALS=false.
+    published to quality.signals.v1 unless CLOSELOOP_TRENDS_PUBLISH_SIGNALS=false. New
+    signals of rules with open_improvement open their improvements on Temporal
+    (CLOSELOOP_TEMPORAL_ADDRESS), as the scheduled run does; with such rules Temporal must
+    answer before anything is audited.
     """
+    import asyncio
+
     from base.settings import load_settings
-    from closeloop.cli.trends import output
+    from closeloop.cli.trends import opening, output
     from closeloop.logging import configure_logging
     from trends import records
     from trends.run import Publishing, analyse
 
     configure_logging(load_settings())  # to stderr: stdout is for the result
     chosen, source = _plan(plan_path)
+    if opening.wants_improvements(chosen):
+        asyncio.run(opening.reachable(load_settings()))
     with _database() as (settings, log):
         bootstrap = settings.kafka_bootstrap if settings.trends_publish_signals else None
         publishing = Publishing(bootstrap)
@@ -104,6 +111,9 @@ def run(as_of: date | None, plan_path: Path | None, as_json: bool) -> None:
         )
         found = {s.signal_id: (e, s) for e, s in records.signals(log)}
         shown = [found[i] for i in receipt.signals if i in found]
+    if receipt.improvements:
+        opened = asyncio.run(opening.open_all(settings, receipt.improvements))
+        receipt.improvements_opened, receipt.improvements_existing = opened.started, opened.existing
     output.write_run(receipt, shown, as_json=as_json)
     if publishing.error:
         raise Unreachable(

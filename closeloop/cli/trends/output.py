@@ -38,6 +38,12 @@ def write_run(
     )
     for _entry, signal in shown:
         click.echo(_line(signal))
+    for opened in receipt.improvements:
+        how = "opened" if opened.improvement_id in receipt.improvements_opened else "exists"
+        click.echo(
+            f"improvement {opened.improvement_id} {how} for {opened.signal_id}, "
+            f"owner {opened.owner}"
+        )
 
 
 def write_list(

@@ -9,6 +9,7 @@ import structlog
 from pydantic import BaseModel, Field
 from temporalio import activity
 
+from activities.metrics import APPEND_LATENCY, count_written
 from audit.models import NewEntry
 from audit.store import AuditLog
 
@@ -43,17 +44,20 @@ class AuditActivities:
     @activity.defn(name="record_audit_entry")
     def record_audit_entry(self, request: RecordAuditEntry) -> AuditReceipt:
         info = activity.info()
-        entry = self._audit_log.append(
-            NewEntry(
-                complaint_id=request.complaint_id,
-                entry_type=request.entry_type,
-                actor=request.actor,
-                occurred_at=request.occurred_at,
-                reason=request.reason,
-                data=request.data,
-                idempotency_key=request.idempotency_key,
+        with APPEND_LATENCY.time():
+            entry, written = self._audit_log.record(
+                NewEntry(
+                    complaint_id=request.complaint_id,
+                    entry_type=request.entry_type,
+                    actor=request.actor,
+                    occurred_at=request.occurred_at,
+                    reason=request.reason,
+                    data=request.data,
+                    idempotency_key=request.idempotency_key,
+                )
             )
-        )
+        if written:
+            count_written(request.entry_type)
         log.info(
             "audit entry recorded",
             complaint_id=request.complaint_id,

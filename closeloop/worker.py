@@ -15,10 +15,10 @@ from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
 from activities.status import StatusPublisher
 from audit.store import AuditLog
+from base.health import Health, metrics_runtime, start_health_server
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
-from closeloop.checkpointing import run_for_worker
-from closeloop.health import Health, metrics_runtime, start_health_server
+from closeloop.checkpointing import export_freshness, run_for_worker
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
@@ -69,9 +69,11 @@ async def run_worker(settings: Settings) -> None:
             health.ready = True
             # Signed audit checkpoints beside the worker; on stop it signs what is left.
             checkpoints = asyncio.create_task(run_for_worker(audit_log, settings, stop))
+            gauges = asyncio.create_task(export_freshness(audit_log, stop))
             await stop.wait()
             health.ready = False
             await checkpoints
+            await gauges
         log.info("worker stopped")
     if probes:
         await probes.cleanup()

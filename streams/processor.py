@@ -6,14 +6,19 @@ import asyncio
 
 import faust
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
+from base.health import metrics_runtime
 from base.settings import Settings
 from base.temporal import connect
+from schemas import topics
+from streams import metrics
 from streams.agents import register_agents
 from streams.app import create_app
 from streams.config import StreamSettings, load_stream_settings
 from streams.dead_letters import DeadLetterWriter
 from streams.intake import TemporalIntake
+from streams.probes import add_probes
 from streams.routing import TemporalRouter
 from streams.shipments import AuditShipments
 
@@ -25,8 +30,9 @@ class LazyTemporalClient:
     is still down; the first event then waits, retrying, until Temporal answers.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
         self._settings = settings
+        self._runtime = runtime
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -35,21 +41,27 @@ class LazyTemporalClient:
             return self._client
         async with self._lock:
             if self._client is None:
-                self._client = await connect(self._settings)
+                self._client = await connect(self._settings, runtime=self._runtime)
             return self._client
 
 
 def build_processor(settings: Settings, stream_settings: StreamSettings | None = None) -> faust.App:
     app = create_app(settings)
-    client = LazyTemporalClient(settings)
+    stream_settings = stream_settings or load_stream_settings()
+    runtime, sdk_metrics_url = metrics_runtime() if stream_settings.metrics_port else (None, "")
+    client = LazyTemporalClient(settings, runtime)
+    received, updates = topics.COMPLAINTS_RECEIVED, topics.COMPLAINTS_UPDATES
+    intake = TemporalIntake(client, settings.task_queue, on_retry=metrics.retried(received))
+    router = TemporalRouter(client, on_retry=metrics.retried(updates))
     register_agents(
         app,
-        intake=TemporalIntake(client, settings.task_queue),
-        router=TemporalRouter(client),
-        dead_letters=DeadLetterWriter(app),
-        settings=stream_settings or load_stream_settings(),
+        intake=metrics.MeasuredIntake(intake, received),
+        router=metrics.MeasuredRouter(router, updates),
+        dead_letters=metrics.CountingDeadLetters(DeadLetterWriter(app)),
+        settings=stream_settings,
         shipments=AuditShipments(settings.resolved_database_url),
     )
+    add_probes(app, settings, stream_settings, client, sdk_metrics_url)
     return app
 
 

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from schemas import topics
+
+# What the stream processor's consumer group reads.
+STREAM_INPUT_TOPICS = (
+    topics.COMPLAINTS_RECEIVED,
+    topics.COMPLAINTS_UPDATES,
+    topics.OPERATIONS_SHIPMENTS,
+)
+
 
 @dataclass(frozen=True)
 class PartitionLag:

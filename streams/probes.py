@@ -16,16 +16,13 @@ import faust
 import structlog
 from temporalio.client import Client
 
-from base.consumer_lag import group_lag
+from base.consumer_lag import STREAM_INPUT_TOPICS, group_lag
 from base.health import Health, start_health_server
 from base.settings import Settings
-from schemas import topics
 from streams.config import StreamSettings
 from streams.metrics import record_lag
 
 log = structlog.get_logger(__name__)
-
-INPUT_TOPICS = (topics.COMPLAINTS_RECEIVED, topics.COMPLAINTS_UPDATES, topics.OPERATIONS_SHIPMENTS)
 
 
 class LagWatch:
@@ -42,7 +39,7 @@ class LagWatch:
                 group_lag,
                 self._settings.kafka_bootstrap,
                 self._settings.stream_app_id,
-                INPUT_TOPICS,
+                STREAM_INPUT_TOPICS,
                 timeout_s=max(2.0, self._interval),
             )
         except Exception as exc:  # the broker is down or slow: readiness says so

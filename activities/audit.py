@@ -12,6 +12,7 @@ from temporalio import activity
 from activities.metrics import APPEND_LATENCY, count_written
 from audit.models import NewEntry
 from audit.store import AuditLog
+from base.tracing import tracer
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +45,16 @@ class AuditActivities:
     @activity.defn(name="record_audit_entry")
     def record_audit_entry(self, request: RecordAuditEntry) -> AuditReceipt:
         info = activity.info()
-        with APPEND_LATENCY.time():
+        span_attributes = {
+            "closeloop.complaint_id": request.complaint_id,
+            "closeloop.entry_type": request.entry_type,
+        }
+        with (
+            tracer().start_as_current_span(
+                "closeloop.audit.append", attributes=span_attributes
+            ) as span,
+            APPEND_LATENCY.time(),
+        ):
             entry, written = self._audit_log.record(
                 NewEntry(
                     complaint_id=request.complaint_id,
@@ -56,6 +66,7 @@ class AuditActivities:
                     idempotency_key=request.idempotency_key,
                 )
             )
+            span.set_attribute("closeloop.audit_seq", entry.seq)
         if written:
             count_written(request.entry_type)
         log.info(

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="port of the worker's /metrics, /healthz and /readyz; unset: none (the "
         "local stack runs several workers on one host)",
     )
+    tracing: bool = Field(
+        default=False,
+        description="OpenTelemetry spans from the Kafka event through the workflow to the "
+        "audit entry (see base/tracing.py)",
+    )
     # The audit log's signed checkpoints (see audit/checkpointer.py).
     audit_signing_key: str | None = Field(
         default=None,

@@ -18,6 +18,7 @@ from audit.store import AuditLog
 from base.health import Health, metrics_runtime, start_health_server
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
+from base.tracing import install_tracer_provider
 from closeloop.checkpointing import export_freshness, run_for_worker
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
@@ -40,6 +41,7 @@ def build_activities(
 
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight tasks and exit."""
+    install_tracer_provider(settings, "closeloop-worker")
     health, runtime, probes = Health(), None, None
     if settings.worker_metrics_port:
         runtime, sdk_metrics = metrics_runtime()

@@ -11,16 +11,19 @@ from temporalio.runtime import Runtime
 from base.health import metrics_runtime
 from base.settings import Settings
 from base.temporal import connect
+from base.tracing import install_tracer_provider
 from schemas import topics
 from streams import metrics
 from streams.agents import register_agents
 from streams.app import create_app
 from streams.config import StreamSettings, load_stream_settings
 from streams.dead_letters import DeadLetterWriter
-from streams.intake import TemporalIntake
+from streams.intake import IntakeTarget, TemporalIntake
 from streams.probes import add_probes
 from streams.routing import TemporalRouter
 from streams.shipments import AuditShipments
+from streams.tracing import TracedIntake, TracedRouter
+from streams.updates import UpdateTarget
 
 
 class LazyTemporalClient:
@@ -51,8 +54,12 @@ def build_processor(settings: Settings, stream_settings: StreamSettings | None =
     runtime, sdk_metrics_url = metrics_runtime() if stream_settings.metrics_port else (None, "")
     client = LazyTemporalClient(settings, runtime)
     received, updates = topics.COMPLAINTS_RECEIVED, topics.COMPLAINTS_UPDATES
-    intake = TemporalIntake(client, settings.task_queue, on_retry=metrics.retried(received))
-    router = TemporalRouter(client, on_retry=metrics.retried(updates))
+    intake: IntakeTarget = TemporalIntake(
+        client, settings.task_queue, on_retry=metrics.retried(received)
+    )
+    router: UpdateTarget = TemporalRouter(client, on_retry=metrics.retried(updates))
+    if settings.tracing:  # the span encloses the Temporal call, so the trace goes on from it
+        intake, router = TracedIntake(intake, received), TracedRouter(router, updates)
     register_agents(
         app,
         intake=metrics.MeasuredIntake(intake, received),
@@ -67,6 +74,7 @@ def build_processor(settings: Settings, stream_settings: StreamSettings | None =
 
 def run_processor(settings: Settings) -> None:
     """Run in the foreground until SIGINT/SIGTERM (faust handles both and commits)."""
+    install_tracer_provider(settings, "closeloop-stream")
     app = build_processor(settings)
     worker = faust.Worker(
         app,

@@ -10,13 +10,16 @@ port for the worker and the stream processor.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
 from prometheus_client import REGISTRY, generate_latest
+from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]
@@ -45,6 +48,20 @@ class Health:
             if problem:
                 found.append(problem)
         return found
+
+
+def temporal_check(client: Callable[[], Awaitable[Client]]) -> ReadinessCheck:
+    """Readiness: Temporal answers a health check over the process's own client."""
+
+    async def check() -> str | None:
+        try:
+            connected = await asyncio.wait_for(client(), timeout=5)
+            await connected.service_client.check_health(timeout=timedelta(seconds=3))
+        except Exception:
+            return "Temporal did not answer"
+        return None
+
+    return check
 
 
 def _free_loopback_port() -> int:

@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
 from activities.status import StatusPublisher
 from audit.store import AuditLog
-from base.health import Health, metrics_runtime, start_health_server
+from base.health import Health, metrics_runtime, start_health_server, temporal_check
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
 from base.tracing import install_tracer_provider
@@ -49,6 +50,18 @@ async def run_worker(settings: Settings) -> None:
     client = await connect(settings, budget_s=120, runtime=runtime)
     await ensure_search_attributes(client, settings.temporal_namespace)
     audit_log = AuditLog.from_url(settings.resolved_database_url)
+
+    async def connected() -> Client:
+        return client
+
+    async def database() -> str | None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(audit_log.count), timeout=5)
+        except Exception:
+            return "the audit database did not answer"
+        return None
+
+    health.checks = [temporal_check(connected), database]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

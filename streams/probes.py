@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import faust
 import structlog
 from temporalio.client import Client
 
 from base.consumer_lag import STREAM_INPUT_TOPICS, group_lag
-from base.health import Health, start_health_server
+from base.health import Health, start_health_server, temporal_check
 from base.settings import Settings
 from streams.config import StreamSettings
 from streams.metrics import record_lag
@@ -58,18 +57,6 @@ class LagWatch:
         if self._answered_at is None or time.monotonic() - self._answered_at > stale:
             return "the Kafka broker did not answer"
         return None
-
-
-def temporal_check(client: Callable[[], Awaitable[Client]]) -> Callable[[], Awaitable[str | None]]:
-    async def check() -> str | None:
-        try:
-            connected = await asyncio.wait_for(client(), timeout=5)
-            await connected.service_client.check_health(timeout=timedelta(seconds=3))
-        except Exception:
-            return "Temporal did not answer"
-        return None
-
-    return check
 
 
 def add_probes(

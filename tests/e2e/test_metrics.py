@@ -122,9 +122,13 @@ def documented_names() -> set[str]:
 
 
 async def answer(stack: LocalStack, part: str, path: str) -> tuple[int, str]:
-    """The first 200 of `path` (the processes may still be importing), or the last answer."""
+    """The first 200 of `path`, or the last answer. The processes may still be importing,
+    and the stream serves from its first join of the consumer group, which takes 5 to 30 s
+    on Tansu and longer on a busy machine."""
     return await eventually(
-        lambda: asyncio.to_thread(get, stack, part, path), lambda answer: answer[0] == 200
+        lambda: asyncio.to_thread(get, stack, part, path),
+        lambda answer: answer[0] == 200,
+        timeout=240,
     )
 
 

@@ -9,8 +9,10 @@ import structlog
 from pydantic import BaseModel, Field
 from temporalio import activity
 
+from activities.metrics import APPEND_LATENCY, count_written
 from audit.models import NewEntry
 from audit.store import AuditLog
+from base.tracing import tracer
 
 log = structlog.get_logger(__name__)
 
@@ -43,17 +45,30 @@ class AuditActivities:
     @activity.defn(name="record_audit_entry")
     def record_audit_entry(self, request: RecordAuditEntry) -> AuditReceipt:
         info = activity.info()
-        entry = self._audit_log.append(
-            NewEntry(
-                complaint_id=request.complaint_id,
-                entry_type=request.entry_type,
-                actor=request.actor,
-                occurred_at=request.occurred_at,
-                reason=request.reason,
-                data=request.data,
-                idempotency_key=request.idempotency_key,
+        span_attributes = {
+            "closeloop.complaint_id": request.complaint_id,
+            "closeloop.entry_type": request.entry_type,
+        }
+        with (
+            tracer().start_as_current_span(
+                "closeloop.audit.append", attributes=span_attributes
+            ) as span,
+            APPEND_LATENCY.time(),
+        ):
+            entry, written = self._audit_log.record(
+                NewEntry(
+                    complaint_id=request.complaint_id,
+                    entry_type=request.entry_type,
+                    actor=request.actor,
+                    occurred_at=request.occurred_at,
+                    reason=request.reason,
+                    data=request.data,
+                    idempotency_key=request.idempotency_key,
+                )
             )
-        )
+            span.set_attribute("closeloop.audit_seq", entry.seq)
+        if written:
+            count_written(request.entry_type)
         log.info(
             "audit entry recorded",
             complaint_id=request.complaint_id,

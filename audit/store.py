@@ -143,6 +143,14 @@ class AuditLog:
 
     def append(self, new: NewEntry, *, now: datetime | None = None) -> AuditEntry:
         """Append `new`, or return the entry already written under its idempotency key."""
+        return self.record(new, now=now)[0]
+
+    def record(self, new: NewEntry, *, now: datetime | None = None) -> tuple[AuditEntry, bool]:
+        """`append`, also saying whether this call wrote the entry (False: it existed).
+
+        A retried activity, on whichever worker, finds its key and gets False: callers that
+        count what happened (business metrics) count each entry exactly once.
+        """
         # Canonicalize before taking the lock: the lock is held by one writer at a time.
         data_text = canonical.canonical_json(new.data).decode("utf-8")
         data = json.loads(data_text)
@@ -163,7 +171,7 @@ class AuditLog:
             # The transaction began with BEGIN IMMEDIATE: it holds SQLite's write lock.
             found = connection.execute(_KEY_AND_HEAD, {"key": new.idempotency_key}).all()
             if any(row.idempotency_key == new.idempotency_key for row in found):
-                return self._by_key(connection, new.idempotency_key)
+                return self._by_key(connection, new.idempotency_key), False
             head = max(found, key=lambda row: row.seq, default=None)
             if head is None:
                 seq, prev_hash = 1, canonical.GENESIS_HASH
@@ -172,14 +180,14 @@ class AuditLog:
             fields.update(seq=seq, prev_hash=prev_hash)
             row = {**fields, "data": data_text, "entry_hash": canonical.entry_hash(fields)}
             connection.execute(_INSERT_ENTRY, row)
-        return _to_entry(row)
+        return _to_entry(row), True
 
-    def _append_postgresql(self, fields: dict[str, Any], data_text: str) -> AuditEntry:
+    def _append_postgresql(self, fields: dict[str, Any], data_text: str) -> tuple[AuditEntry, bool]:
         """One round trip: the database function locks, checks, chains, hashes, inserts."""
         with self._autocommit.connect() as connection:
             result = connection.execute(_PG_APPEND, {**fields, "data": data_text}).one()
             if not result.created:
-                return self._by_key(connection, fields["idempotency_key"])
+                return self._by_key(connection, fields["idempotency_key"]), False
         row = {
             **fields,
             "seq": result.seq,
@@ -187,7 +195,7 @@ class AuditLog:
             "data": data_text,
             "entry_hash": result.entry_hash,
         }
-        return _to_entry(row)
+        return _to_entry(row), True
 
     @staticmethod
     def _by_key(connection: Connection, idempotency_key: str) -> AuditEntry:

@@ -25,8 +25,12 @@ from tenacity import (
 T = TypeVar("T")
 
 
-def _logger(what: str, context: Mapping[str, Any] | None) -> Callable[[RetryCallState], None]:
+def _logger(
+    what: str, context: Mapping[str, Any] | None, on_retry: Callable[[], None] | None = None
+) -> Callable[[RetryCallState], None]:
     def before_sleep(state: RetryCallState) -> None:
+        if on_retry is not None:  # e.g. the stream's retried-events counter
+            on_retry()
         # Imported here: structlog pulls in rich, and the CLI's fast commands import this
         # module without ever retrying.
         import structlog
@@ -53,6 +57,7 @@ async def retry_while_raising(
     initial_delay: float = 0.2,
     max_delay: float = 10.0,
     budget_s: float | None = None,
+    on_retry: Callable[[], None] | None = None,
 ) -> T:
     """Call until it returns; retry errors that `transient` accepts, raise the others.
 
@@ -63,7 +68,7 @@ async def retry_while_raising(
         retry=retry_if_exception(transient),
         wait=wait_exponential(multiplier=initial_delay, min=initial_delay, max=max_delay),
         stop=stop_never if budget_s is None else stop_after_delay(budget_s),
-        before_sleep=_logger(what, log_context),
+        before_sleep=_logger(what, log_context, on_retry),
         reraise=True,
     )
     return await retrying(_awaiting(call))

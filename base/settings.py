@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         "one thread, so more only makes each task slower, and on a starved CPU past "
         "Temporal's 10 s task timeout, after which the task is run again",
     )
+    tracing: bool = Field(
+        default=False,
+        description="OpenTelemetry spans from the Kafka event through the workflow to the "
+        "audit entry (see base/tracing.py)",
+    )
     # The audit log's signed checkpoints (see audit/checkpointer.py).
     audit_signing_key: str | None = Field(
         default=None,

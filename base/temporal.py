@@ -15,6 +15,7 @@ from temporalio.runtime import Runtime
 from base.retry import retry_while_raising
 from base.settings import Settings
 from base.temporal_retry import is_transient
+from base.tracing import client_interceptors
 from schemas import search_attributes
 
 
@@ -33,6 +34,7 @@ async def connect(
             namespace=settings.temporal_namespace,
             data_converter=pydantic_data_converter,
             runtime=runtime,
+            interceptors=client_interceptors(settings),
         )
 
     if budget_s is None:

@@ -57,6 +57,7 @@ async def retry_transient(
     log_context: dict[str, str] | None = None,
     initial_delay: float = 0.2,
     max_delay: float = 10.0,
+    on_retry: Callable[[], None] | None = None,
 ) -> T:
     """Retry `call` for as long as Temporal is unreachable or throttling: this is backpressure.
 
@@ -70,4 +71,5 @@ async def retry_transient(
         log_context=log_context,
         initial_delay=initial_delay,
         max_delay=max_delay,
+        on_retry=on_retry,
     )

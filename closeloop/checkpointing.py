@@ -9,12 +9,15 @@ publisher and runs the checkpointer beside the Temporal worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import structlog
+from prometheus_client import Gauge
 
 from audit import keys
 from audit.checkpointer import Checkpointer, CheckpointPolicy, run_periodic
 from audit.cosignature import Cosigner
+from audit.freshness import freshness
 from audit.publish import CheckpointPublisher
 from audit.signer_memory import SignerMemory
 from audit.signing import key_id
@@ -23,6 +26,16 @@ from audit.witness_client import WitnessClient, WitnessEndpoint
 from base.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+ENTRIES_SINCE_CHECKPOINT = Gauge(
+    "closeloop_audit_entries_since_checkpoint", "Audit entries no signed checkpoint covers yet"
+)
+CHECKPOINT_AGE = Gauge(
+    "closeloop_audit_checkpoint_age_seconds",
+    "Seconds since the latest signed checkpoint (with none yet: since the first entry)",
+)
+# How often the worker reads the two gauges from the database (two cheap queries).
+GAUGE_INTERVAL_S = 5.0
 
 
 def from_settings(
@@ -74,3 +87,17 @@ async def run_for_worker(audit_log: AuditLog, settings: Settings, stop: asyncio.
         publish_to=checkpointer.publisher.topic if checkpointer.publisher else None,
     )
     await run_periodic(checkpointer, policy, stop)
+
+
+async def export_freshness(audit_log: AuditLog, stop: asyncio.Event) -> None:
+    """Keep the checkpoint gauges current until `stop`; a failed read keeps the last values."""
+    while not stop.is_set():
+        try:
+            state = await asyncio.to_thread(freshness, audit_log)
+        except Exception as exc:  # the database is away: the worker's own log says more
+            log.warning("audit checkpoint gauges not updated", error=type(exc).__name__)
+        else:
+            ENTRIES_SINCE_CHECKPOINT.set(state.entries_since_checkpoint)
+            CHECKPOINT_AGE.set(state.checkpoint_age_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=GAUGE_INTERVAL_S)

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
@@ -19,10 +20,11 @@ from activities.similarity import SimilarityActivities
 from activities.status import StatusPublisher
 from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog
+from base.health import Health, metrics_runtime, start_health_server, temporal_check
 from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
-from closeloop.checkpointing import run_for_worker
-from closeloop.health import Health, metrics_runtime, start_health_server
+from base.tracing import install_tracer_provider
+from closeloop.checkpointing import export_freshness, run_for_worker
 from kpi.measure import KpiActivities
 from trends.activity import TrendActivities
 from trends.schedule import ensure_schedule
@@ -65,6 +67,7 @@ def build_activities(
 
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then finish in-flight tasks and exit."""
+    install_tracer_provider(settings, "closeloop-worker")
     health, runtime, probes = Health(), None, None
     if settings.worker_metrics_port:
         runtime, sdk_metrics = metrics_runtime()
@@ -76,6 +79,18 @@ async def run_worker(settings: Settings) -> None:
         client, cron=settings.trends_schedule, task_queue=settings.task_queue
     )
     audit_log = AuditLog.from_url(settings.resolved_database_url)
+
+    async def connected() -> Client:
+        return client
+
+    async def database() -> str | None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(audit_log.count), timeout=5)
+        except Exception:
+            return "the audit database did not answer"
+        return None
+
+    health.checks = [temporal_check(connected), database]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -100,9 +115,11 @@ async def run_worker(settings: Settings) -> None:
             health.ready = True
             # Signed audit checkpoints beside the worker; on stop it signs what is left.
             checkpoints = asyncio.create_task(run_for_worker(audit_log, settings, stop))
+            gauges = asyncio.create_task(export_freshness(audit_log, stop))
             await stop.wait()
             health.ready = False
             await checkpoints
+            await gauges
         log.info("worker stopped")
     if probes:
         await probes.cleanup()

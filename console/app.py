@@ -13,6 +13,7 @@ from console import (
     routes_audit,
     routes_auth,
     routes_complaints,
+    routes_health,
     routes_kpi,
     routes_oidc,
 )
@@ -38,6 +39,7 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
         routes_audit.router,
         routes_kpi.router,
         routes_admin.router,
+        routes_health.router,
     ]
     if ctx.oidc is not None:
         app.state.routers.append(routes_oidc.router)

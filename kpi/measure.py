@@ -47,10 +47,7 @@ def measure(log: AuditLog, home: Path, request: MeasureFigure) -> FigureMeasured
             for group in groups(facts, span, by)
             if all(dict(group.key).get(name) == value for name, value in filters.items())
         ]
-        if matching:
-            value = figure_value(figure, matching[0], facts)
-        else:
-            value = _empty_value(figure.name)
+        value = figure_value(figure, matching[0], facts) if matching else _empty_value(figure.name)
         measured.append(period.model_copy(update={"value": value}))
     return FigureMeasured(periods=measured, tree_size=ledger.size, root_hash=ledger.root_hex())
 

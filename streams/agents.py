@@ -14,6 +14,7 @@ from streams.dedupe import RecentEvents
 from streams.intake import IntakeTarget, handle_received
 from streams.lanes import KeyedLanes
 from streams.messages import Outcome, SourceMessage
+from streams.metrics import counted
 from streams.offsets import PartitionLedger
 from streams.shipments import ShipmentTarget, handle_shipment
 from streams.updates import UpdateTarget, handle_update
@@ -36,6 +37,7 @@ def lanes_agent(
     shared by the app's agents, decides which partitions are this processor's (offsets.py).
     """
     source = app.topic(topic, key_type=bytes, value_type=bytes)
+    handler = counted(topic, handler)
 
     async def run(stream: faust.StreamT[bytes]) -> None:
         lanes = KeyedLanes(

@@ -31,6 +31,18 @@ class StreamSettings(BaseSettings):
     recent_event_ids: int = Field(
         default=10_000, ge=0, description="event ids remembered to skip exact redeliveries"
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="port of the processor's /metrics, /healthz and /readyz; unset: none",
+    )
+    lag_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds between two readings of the consumer group's lag (the "
+        "closeloop_stream_consumer_lag gauge; a reading is also the broker readiness check)",
+    )
 
 
 def load_stream_settings() -> StreamSettings:

@@ -36,9 +36,16 @@ class IntakeTarget(Protocol):
 
 
 class TemporalIntake:
-    def __init__(self, client_factory: ClientFactory, task_queue: str) -> None:
+    def __init__(
+        self,
+        client_factory: ClientFactory,
+        task_queue: str,
+        *,
+        on_retry: Callable[[], None] | None = None,
+    ) -> None:
         self._client_factory = client_factory
         self._task_queue = task_queue
+        self._on_retry = on_retry
 
     async def start(self, complaint: ComplaintReceived) -> StartOutcome:
         async def start() -> StartOutcome:
@@ -46,7 +53,10 @@ class TemporalIntake:
             return await start_complaint(client, self._task_queue, complaint)
 
         return await retry_transient(
-            start, what="start workflow", log_context={"complaint_id": complaint.complaint_id}
+            start,
+            what="start workflow",
+            log_context={"complaint_id": complaint.complaint_id},
+            on_retry=self._on_retry,
         )
 
 

@@ -6,17 +6,25 @@ import asyncio
 
 import faust
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
+from base.health import metrics_runtime
 from base.settings import Settings
 from base.temporal import connect
+from base.tracing import install_tracer_provider
+from schemas import topics
+from streams import metrics
 from streams.agents import register_agents
 from streams.app import create_app
 from streams.config import StreamSettings, load_stream_settings
 from streams.dead_letters import DeadLetterWriter
-from streams.intake import TemporalIntake
+from streams.intake import IntakeTarget, TemporalIntake
+from streams.probes import add_probes
 from streams.rebalance import attach_ledger
 from streams.routing import TemporalRouter
 from streams.shipments import AuditShipments
+from streams.tracing import TracedIntake, TracedRouter
+from streams.updates import UpdateTarget
 
 
 class LazyTemporalClient:
@@ -26,8 +34,9 @@ class LazyTemporalClient:
     is still down; the first event then waits, retrying, until Temporal answers.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
         self._settings = settings
+        self._runtime = runtime
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -36,27 +45,38 @@ class LazyTemporalClient:
             return self._client
         async with self._lock:
             if self._client is None:
-                self._client = await connect(self._settings)
+                self._client = await connect(self._settings, runtime=self._runtime)
             return self._client
 
 
 def build_processor(settings: Settings, stream_settings: StreamSettings | None = None) -> faust.App:
     app = create_app(settings)
-    client = LazyTemporalClient(settings)
+    stream_settings = stream_settings or load_stream_settings()
+    runtime, sdk_metrics_url = metrics_runtime() if stream_settings.metrics_port else (None, "")
+    client = LazyTemporalClient(settings, runtime)
+    received, updates = topics.COMPLAINTS_RECEIVED, topics.COMPLAINTS_UPDATES
+    intake: IntakeTarget = TemporalIntake(
+        client, settings.task_queue, on_retry=metrics.retried(received)
+    )
+    router: UpdateTarget = TemporalRouter(client, on_retry=metrics.retried(updates))
+    if settings.tracing:  # the span encloses the Temporal call, so the trace goes on from it
+        intake, router = TracedIntake(intake, received), TracedRouter(router, updates)
     register_agents(
         app,
-        intake=TemporalIntake(client, settings.task_queue),
-        router=TemporalRouter(client),
-        dead_letters=DeadLetterWriter(app),
-        settings=stream_settings or load_stream_settings(),
+        intake=metrics.MeasuredIntake(intake, received),
+        router=metrics.MeasuredRouter(router, updates),
+        dead_letters=metrics.CountingDeadLetters(DeadLetterWriter(app)),
+        settings=stream_settings,
         shipments=AuditShipments(settings.resolved_database_url),
         ledger=attach_ledger(app),
     )
+    add_probes(app, settings, stream_settings, client, sdk_metrics_url)
     return app
 
 
 def run_processor(settings: Settings) -> None:
     """Run in the foreground until SIGINT/SIGTERM (faust handles both and commits)."""
+    install_tracer_provider(settings, "closeloop-stream")
     app = build_processor(settings)
     worker = faust.Worker(
         app,

@@ -218,8 +218,11 @@ def build_input(event: UpdateEvent) -> tuple[Route, BaseModel]:
 class TemporalRouter:
     """Delivers follow-up events to their complaint's workflow."""
 
-    def __init__(self, client_factory: ClientFactory) -> None:
+    def __init__(
+        self, client_factory: ClientFactory, *, on_retry: Callable[[], None] | None = None
+    ) -> None:
         self._client_factory = client_factory
+        self._on_retry = on_retry
 
     async def deliver(self, event: UpdateEvent) -> Delivery:
         """Apply `event`; transient trouble is retried here, for as long as it lasts."""
@@ -263,6 +266,7 @@ class TemporalRouter:
             once,
             what=f"{route.via.value} {route.name}",
             log_context={"complaint_id": event.complaint_id, "event_id": str(event.event_id)},
+            on_retry=self._on_retry,
         )
 
 

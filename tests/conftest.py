@@ -243,7 +243,9 @@ class LocalStack:
         return "\n".join(parts)
 
 
-def start_local_stack(home: Path, database_url: str) -> LocalStack:
+def start_local_stack(
+    home: Path, database_url: str, extra_env: dict[str, str] | None = None
+) -> LocalStack:
     env = {
         **os.environ,
         "CLOSELOOP_HOME": str(home),
@@ -253,6 +255,7 @@ def start_local_stack(home: Path, database_url: str) -> LocalStack:
         "CLOSELOOP_LOG_FORMAT": "json",
         # The e2e tests decide with `--actor`: development mode, marked unauthenticated.
         "CLOSELOOP_DEV_UNAUTHENTICATED": "true",
+        **(extra_env or {}),
     }
     stack = LocalStack(home=home, env=env, database_url=database_url)
     stack.cli("up", "--detach", check=True)

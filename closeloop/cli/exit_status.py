@@ -13,8 +13,8 @@ from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
-    OK = 0  # done; for `verify`: intact; for `status`: every part up
-    REFUSED = 1  # a decision or request refused, a check failed (tampered, a part down)
+    OK = 0  # done; for `verify`: intact; for `status`: every part up, lag and checkpoint in bounds
+    REFUSED = 1  # refused, or a check failed (tampered, a part down, a bound of `status` passed)
     USAGE = 2  # bad options or input, or the thing to check cannot be read at all
     UNREACHABLE = 3  # Temporal, Kafka or the database did not answer
     INTERRUPTED = 130  # Ctrl-C

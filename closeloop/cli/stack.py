@@ -57,13 +57,35 @@ def up(detach: bool, timeout: float) -> None:
 
 
 @click.command()
-def status() -> None:
-    """Show each part of the local stack: pid, address, healthy or down.
+@click.option(
+    "--max-lag",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    envvar="CLOSELOOP_STATUS_MAX_LAG",
+    help="Events per input topic the stream's consumer group may have left uncommitted "
+    "(summed over partitions) before status fails.",
+)
+@click.option(
+    "--max-checkpoint-age",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    envvar="CLOSELOOP_STATUS_MAX_CHECKPOINT_AGE",
+    help="Seconds the latest signed audit checkpoint may be old while newer entries wait "
+    "for one, before status fails.",
+)
+def status(max_lag: int, max_checkpoint_age: float) -> None:
+    """Show each part of the local stack, the consumer lag and the audit checkpoint's age.
 
     Checks now: Temporal must answer gRPC and its UI HTTP, the broker a metadata request,
-    the worker and stream processor must be running. Exits 1 when any part is down or
-    unhealthy (also when no stack runs in CLOSELOOP_HOME).
+    the worker and stream processor must be running. Then the stream consumer group's lag
+    per input topic (events not yet committed, that is not yet accepted by Temporal) and
+    the age of the latest signed audit checkpoint. Exits 1 when any part is down or
+    unhealthy (also when no stack runs in CLOSELOOP_HOME), when a lag passes --max-lag, or
+    when the checkpoint is older than --max-checkpoint-age while entries wait for one.
     """
+    from closeloop.stack.backlog import checkpoint_age, consumer_lag
     from closeloop.stack.layout import StackLayout
     from closeloop.stack.status import status as check_status
 
@@ -78,7 +100,13 @@ def status() -> None:
         )
     if all(part.pid is None for part in parts):
         click.echo("no stack is running here; start one with `closeloop up`")
-    sys.exit(ExitStatus.OK if all(part.ok for part in parts) else ExitStatus.REFUSED)
+    checks = [*consumer_lag(settings, max_lag), checkpoint_age(settings, max_checkpoint_age)]
+    click.echo(f"  {'CHECK':<40} {'VALUE':<10} {'STATE':<8} DETAIL")
+    for check in checks:
+        state = "ok" if check.ok else "failing"
+        click.echo(f"  {check.name:<40} {check.value:<10} {state:<8} {check.detail}")
+    healthy = all(part.ok for part in parts) and all(check.ok for check in checks)
+    sys.exit(ExitStatus.OK if healthy else ExitStatus.REFUSED)
 
 
 @click.command()

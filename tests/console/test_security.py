@@ -11,7 +11,9 @@ from console.app import route_table
 from console.security import COOKIE, HEADERS
 from tests.console.conftest import PASSWORD, csrf_of, sign_in
 
-PUBLIC = {"/login"}
+# Sign-in, and the kubelet's probes: the only routes an anonymous request may open.
+PROBES = {"/healthz", "/readyz"}
+PUBLIC = {"/login", *PROBES}
 
 
 def routes(console) -> list[tuple[str, str]]:
@@ -50,6 +52,40 @@ async def test_every_route_but_sign_in_declares_a_permission_and_refuses_anonymo
                 assert response.headers["location"] == "/login"
             else:
                 assert response.status_code == 401, (method, path)
+
+
+async def test_exactly_the_two_probes_are_open_to_anyone_and_tell_nothing_more(console):
+    anonymous_routes = {
+        route.path
+        for route in route_table(console.app)
+        if isinstance(route, APIRoute) and permission_of(route) is None
+    }
+    assert anonymous_routes == PUBLIC
+    async with console.browser() as anonymous:
+        live = await anonymous.get("/healthz")
+        ready = await anonymous.get("/readyz")
+        assert (live.status_code, live.text) == (200, "ok\n")
+        assert (ready.status_code, ready.text) == (200, "ready\n")
+        for response in (live, ready):
+            assert "set-cookie" not in response.headers  # no session for a probe
+            assert response.headers["content-security-policy"]
+        assert not anonymous.cookies
+
+
+async def test_readiness_fails_naming_only_the_dependency_that_does_not_answer(console):
+    """Temporal gone: /readyz says so (503) without an address; /healthz stays ok."""
+    ctx = console.app.state.ctx
+    saved, settings = ctx.client, ctx.settings
+    ctx.client = None
+    ctx.settings = settings.model_copy(update={"temporal_address": "127.0.0.1:9"})
+    try:
+        async with console.browser() as anonymous:
+            ready = await anonymous.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.text == "not ready: Temporal did not answer\n"
+            assert (await anonymous.get("/healthz")).status_code == 200
+    finally:
+        ctx.client, ctx.settings = saved, settings
 
 
 @pytest.mark.clause("21 CFR 11.10(g)")

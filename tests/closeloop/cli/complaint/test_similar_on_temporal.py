@@ -81,8 +81,8 @@ class Cli:
             description=description,
         )
         await start_complaint(self.env.client, self.task_queue, complaint)
-        handle = self.env.client.get_workflow_handle_for(
-            ComplaintWorkflow.run, complaint.complaint_id
+        handle = self.env.client.get_workflow_handle(
+            complaint.complaint_id, result_type=ComplaintState
         )
         for _ in range(1000):
             if len((await handle.query(ComplaintWorkflow.current_state)).history) >= 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from closeloop.health import Health, metrics_runtime, start_health_server
+from base.health import Health, metrics_runtime, start_health_server
 from tests.deploy.temporal_dev import dev_server, free_port
 
 

@@ -134,6 +134,11 @@ class AuditLog:
                 where = self.engine.url.render_as_string(hide_password=True)
                 raise AuditLogMissing(f"no audit log at {where}: the audit tables do not exist")
 
+    @property
+    def url(self) -> str:
+        """The database URL, password included: for worker processes that open it again."""
+        return self.engine.url.render_as_string(hide_password=False)
+
     def dispose(self) -> None:
         self.engine.dispose()
         self._autocommit.dispose()

@@ -129,6 +129,9 @@ def main() -> None:
     parser.add_argument(
         "--skip-full-rules", action="store_true", help="skip the full-rules baseline"
     )
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="also time `verify --jobs N` (wall and all CPUs)"
+    )
     args = parser.parse_args()
 
     key = Ed25519PrivateKey.generate()
@@ -142,6 +145,13 @@ def main() -> None:
         report = verify_log(log, [key.public_key()])
         verify_cpu = time.process_time() - cpu
         assert report.ok, report.problems[:3]
+
+        parallel = None
+        if args.jobs > 1:
+            cpu, children = time.process_time(), _children_cpu()
+            with_jobs = verify_log(log, [key.public_key()], jobs=args.jobs)
+            parallel = (with_jobs.seconds, time.process_time() - cpu + _children_cpu() - children)
+            assert with_jobs.ok and with_jobs.root_hash == report.root_hash
 
         full_cpu = None
         if not args.skip_full_rules:
@@ -171,6 +181,12 @@ def main() -> None:
         f"{n / verify_cpu:9,.0f} per CPU-second  ({report.seconds:.2f} s, "
         f"{report.consistency_proofs} consistency proofs)"
     )
+    if parallel is not None:
+        print(
+            f"  with --jobs {args.jobs}:  {n / parallel[0]:9,.0f} entries/s wall, "
+            f"{n / parallel[1]:9,.0f} per CPU-second of all processes "
+            f"({parallel[0]:.2f} s; wall {report.seconds / parallel[0]:.2f}x one process)"
+        )
     if full_cpu is not None:
         print(
             f"  baseline, full rules on every row:  {n / full_cpu:9,.0f} per CPU-second  "

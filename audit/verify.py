@@ -21,6 +21,8 @@ between the last checkpoint that still matches and the first that does not.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import hashlib
 import multiprocessing
 import threading
@@ -67,14 +69,8 @@ def verify_log(
     trusted = {key_id(k): k for k in public_keys}
     acknowledged = incidents.read(log.rows_of_type(incidents.INCIDENT_TYPE), trusted)
     checker = _Checker(stored, witnessed, trusted, acknowledged)
-    for segments in _scanned(log, total, jobs):
-        before = checker.report.entries
-        checker.segments(segments)
-        if progress:
-            done = checker.report.entries
-            for shown in range(before - before % progress_every + progress_every, done + 1,
-                               progress_every):  # fmt: skip
-                progress(shown, max(total, shown))
+    with _no_cyclic_gc():
+        _check_entries(checker, _scanned(log, total, jobs), total, progress, progress_every)
     report = checker.finish()
     if cosigners:
         check = check_cosignatures(stored, cosigners, required_cosignatures)
@@ -86,6 +82,39 @@ def verify_log(
         progress(report.entries, report.entries)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_entries(
+    checker: _Checker,
+    scanned: Iterable[list[entry_scan.Segment]],
+    total: int,
+    progress: Progress | None,
+    progress_every: int,
+) -> None:
+    for segments in scanned:
+        before = checker.report.entries
+        checker.segments(segments)
+        if progress:
+            done = checker.report.entries
+            for shown in range(before - before % progress_every + progress_every, done + 1,
+                               progress_every):  # fmt: skip
+                progress(shown, max(total, shown))
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The pass allocates millions of short-lived rows and no cycles: collecting only costs.
+
+    GC is the whole process's: a threaded caller (the console) keeps it running.
+    """
+    enabled = gc.isenabled() and threading.active_count() == 1
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _scanned(log: AuditLog, total: int, jobs: int) -> Iterator[list[entry_scan.Segment]]:

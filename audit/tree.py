@@ -11,7 +11,8 @@ definitions (`tests/audit/test_tree.py`) and of the shared transparency-dev vect
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 
 from audit.merkle import EMPTY_ROOT, HASH_SIZE, MerkleAccumulator, node_hash
 
@@ -44,6 +45,31 @@ class MerkleTree:
                 levels.append([])
             below = levels[height]
             levels[height + 1].append(node_hash(below[-2], below[-1]))
+            height += 1
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append many leaf hashes at once: the same tree as `append` one by one, faster.
+
+        Each level's new nodes are hashed in one pass, without a call per node.
+        """
+        if any(len(leaf) != HASH_SIZE for leaf in leaves):
+            raise ValueError(f"leaf hashes must be {HASH_SIZE} bytes")
+        levels = self._levels
+        levels[0].extend(leaves)
+        sha256, height = hashlib.sha256, 0
+        while len(levels[height]) >= 2:
+            if height + 1 == len(levels):
+                levels.append([])
+            below, above = levels[height], levels[height + 1]
+            start = 2 * len(above)
+            if start + 1 >= len(below):
+                break
+            above.extend(
+                [
+                    sha256(b"\x01" + below[i] + below[i + 1]).digest()
+                    for i in range(start, len(below) - 1, 2)
+                ]
+            )
             height += 1
 
     def root(self, size: int | None = None) -> bytes:

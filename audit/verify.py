@@ -20,14 +20,19 @@ between the last checkpoint that still matches and the first that does not.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import gc
 import hashlib
+import multiprocessing
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit import canonical, incidents, merkle
+from audit import canonical, entry_scan, incidents, merkle
 from audit.checkpoints import SignedCheckpoint
 from audit.cosignature import Cosigner, check_cosignatures
 from audit.report import Problem, Report
@@ -49,11 +54,14 @@ def verify_log(
     required_cosignatures: int = 0,
     progress: Progress | None = None,
     progress_every: int = 10_000,
+    jobs: int = 1,
 ) -> Report:
     """Verify `log` against the checkpoints it stores (and any `witnessed` ones).
 
     With `cosigners`, the latest checkpoint must carry valid cosignatures of at least
-    `required_cosignatures` of them (k of n witnesses).
+    `required_cosignatures` of them (k of n witnesses). With `jobs` > 1, that many
+    processes recompute the entries' hashes, each a share of the seqs; this process
+    still applies every rule, in seq order, to what they found.
     """
     started = time.perf_counter()
     stored = log.checkpoints()  # read before the entries: entries only grow meanwhile
@@ -61,10 +69,8 @@ def verify_log(
     trusted = {key_id(k): k for k in public_keys}
     acknowledged = incidents.read(log.rows_of_type(incidents.INCIDENT_TYPE), trusted)
     checker = _Checker(stored, witnessed, trusted, acknowledged)
-    for done, row in enumerate(log.iter_rows(batch_size=10_000), start=1):
-        checker.entry(row)
-        if progress and done % progress_every == 0:
-            progress(done, max(total, done))
+    with _no_cyclic_gc():
+        _check_entries(checker, _scanned(log, total, jobs), total, progress, progress_every)
     report = checker.finish()
     if cosigners:
         check = check_cosignatures(stored, cosigners, required_cosignatures)
@@ -76,6 +82,71 @@ def verify_log(
         progress(report.entries, report.entries)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_entries(
+    checker: _Checker,
+    scanned: Iterable[list[entry_scan.Segment]],
+    total: int,
+    progress: Progress | None,
+    progress_every: int,
+) -> None:
+    for segments in scanned:
+        before = checker.report.entries
+        checker.segments(segments)
+        if progress:
+            done = checker.report.entries
+            for shown in range(before - before % progress_every + progress_every, done + 1,
+                               progress_every):  # fmt: skip
+                progress(shown, max(total, shown))
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The pass allocates millions of short-lived rows and no cycles: collecting only costs.
+
+    GC is the whole process's: a threaded caller (the console) keeps it running.
+    """
+    enabled = gc.isenabled() and threading.active_count() == 1
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _scanned(log: AuditLog, total: int, jobs: int) -> Iterator[list[entry_scan.Segment]]:
+    """`entry_scan.scan` of every stored row, in seq order, in `jobs` processes if > 1."""
+    after = 0
+    if jobs > 1 and total > 1:
+        # Small shares keep the workers busy to the end and this process's memory low.
+        share = max(1, min(_SHARE, -(-total // (jobs * 4))))
+        ranges = [(log.url, start, min(start + share, total)) for start in range(0, total, share)]
+        # fork is cheap and safe with one thread; a threaded caller (the console) spawns.
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        with multiprocessing.get_context(method).Pool(jobs) as pool:
+            yield from pool.imap(_scan_range, ranges)
+        after = total
+    for batch in log.iter_row_batches(after=after, batch_size=10_000):  # all, or appended since
+        yield entry_scan.scan(batch)
+
+
+_SHARE = 50_000
+_worker_logs: dict[str, AuditLog] = {}
+
+
+def _scan_range(job: tuple[str, int, int]) -> list[entry_scan.Segment]:
+    """In a worker: the scan of the rows `after < seq <= upto`."""
+    url, after, upto = job
+    log = _worker_logs.get(url)
+    if log is None:
+        log = _worker_logs[url] = AuditLog.from_url(url, create=False)
+    segments: list[entry_scan.Segment] = []
+    for batch in log.iter_row_batches(after=after, upto=upto, batch_size=10_000):
+        segments += entry_scan.scan(batch)
+    return segments
 
 
 class _Checker:
@@ -100,9 +171,11 @@ class _Checker:
         self.stored = list(stored)
         self.witnessed = list(witnessed)
         self.by_size: dict[int, list[tuple[str, SignedCheckpoint]]] = {}
+        self.sizes: list[int] = []  # sorted keys of by_size
         self.matched: dict[int, bool] = {}  # id(checkpoint) -> its root matched
         self.origins: dict[str, str] = {}  # key id -> the origin its first note named
         self._check_checkpoint_list()
+        self.sizes = sorted(self.by_size)
 
     def _problem(self, message: str, *, seq: int | None = None, number: int | None = None) -> None:
         self.report.problems.append(Problem(message, seq=seq, checkpoint=number))
@@ -181,6 +254,40 @@ class _Checker:
 
     # --- entries ---------------------------------------------------------------------------
 
+    def segments(self, segments: Iterable[entry_scan.Segment]) -> None:
+        """What `entry_scan.scan` made of consecutive rows, in order."""
+        for segment in segments:
+            if isinstance(segment, entry_scan.Run):
+                self.run(segment)
+            else:
+                self.entry(segment)
+
+    def run(self, run: entry_scan.Run) -> None:
+        """Rows that are plainly intact and linked to each other: `entry` of each, at once.
+
+        Only the first row's place (its seq and link to the row before) is unchecked; if
+        it is off, that row takes the full rules and the rest follow it as checked.
+        """
+        seq, leaves, count = run.first[0], run.leaves, run.count
+        if seq != self.expected_seq or run.first[9] != self.prev_hash:
+            self.entry(run.first)
+            seq, leaves, count = seq + 1, leaves[1:], count - 1
+            if not count:
+                return
+        self.before_prev_hash, self.prev_hash = run.last_prev_hash, run.last_hash
+        self.prev_intact = True
+        self.expected_seq = seq + count
+        self.report.entries += count
+        if self.gap_at is None:
+            old = self.tree.size
+            self.tree.extend(leaves)
+            sizes = self.sizes
+            for i in range(bisect.bisect_right(sizes, old), len(sizes)):
+                if sizes[i] > self.tree.size:
+                    break
+                for label, cp in self.by_size[sizes[i]]:
+                    self._check_root(label, cp)
+
     def entry(self, row: Sequence[Any]) -> None:
         (seq, complaint_id, entry_type, actor, recorded_at, occurred_at, reason, data,
          idempotency_key, prev_hash, stored_hash) = row  # fmt: skip
@@ -252,7 +359,7 @@ class _Checker:
         )
 
     def _check_root(self, label: str, cp: SignedCheckpoint) -> None:
-        recomputed = self.tree.root().hex()
+        recomputed = self.tree.root(cp.tree_size).hex()
         self.matched[id(cp)] = recomputed == cp.root_hash
         if recomputed == cp.root_hash:
             return

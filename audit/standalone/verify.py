@@ -49,11 +49,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import hashlib
 import json
+import json.encoder
 import math
 import os
-import re
 import sys
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
@@ -132,6 +133,7 @@ HASHED_FIELDS = (
     "seq", "complaint_id", "entry_type", "actor", "recorded_at", "occurred_at",
     "reason", "data", "idempotency_key", "prev_hash",
 )  # fmt: skip
+_HASHED_SET = frozenset(HASHED_FIELDS)
 
 
 def entry_hash(entry, seq=None, simple=False):
@@ -140,22 +142,33 @@ def entry_hash(entry, seq=None, simple=False):
     `simple`: the entry's JSON line passed `read_entry`'s test, so the standard library's
     encoder with sorted keys gives the same bytes as `jcs`, only faster.
     """
-    fields = {name: entry[name] for name in HASHED_FIELDS}
+    if len(entry) == len(HASHED_FIELDS) + 1 and "entry_hash" in entry:
+        fields = entry.copy()  # the line's own members: the ten fields and entry_hash
+        del fields["entry_hash"]
+    else:
+        fields = {name: entry[name] for name in HASHED_FIELDS}
     if seq is not None:
         fields["seq"] = seq
-    text = _SORTED_ENCODER.encode(fields) if simple else jcs(fields)
+    text = "".join(_ENCODE(fields, 0)) if simple else jcs(fields)  # type: ignore[arg-type]
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # The standard library's encoder with sorted keys writes exactly RFC 8785 when the JSON
 # has no characters outside the Basic Multilingual Plane (for those, code-point order is
-# UTF-16 order), no \u escapes, no integers of 16 digits or more, and only floats whose
+# UTF-16 order), no \u escapes, only integers within +-(2**53 - 1), and only floats whose
 # repr ECMAScript writes alike (not integral, 1e-4 <= |x| < 1e16). Else: the full `jcs`.
-_NEEDS_FULL_PATH = re.compile(r"[\U00010000-\U0010ffff]|\\u|[:,\[]\s*-?[0-9]{16}")
+_BMP_END = "\U00010000"
 
 
 class _NotSimple(Exception):
     pass
+
+
+def _simple_int(text):
+    value = int(text)
+    if len(text) > 15 and abs(value) > MAX_SAFE_INTEGER:
+        raise _NotSimple
+    return value
 
 
 def _simple_float(text):
@@ -169,17 +182,29 @@ def _not_simple(_text):
     raise _NotSimple
 
 
-_SIMPLE_DECODER = json.JSONDecoder(parse_float=_simple_float, parse_constant=_not_simple)
+_SIMPLE_DECODER = json.JSONDecoder(
+    parse_float=_simple_float, parse_int=_simple_int, parse_constant=_not_simple
+)
+_SCAN = _SIMPLE_DECODER.scan_once  # type: ignore[attr-defined]  # C scanner, no decode()
 _SORTED_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# The C encoder that _SORTED_ENCODER.encode ends in, without the Python layers above it
+# (parsed JSON has no cycles, so no markers); the pure-Python one where there is no C.
+_ENCODE = _SORTED_ENCODER.iterencode
+if getattr(json.encoder, "c_make_encoder", None) is not None:
+    _ENCODE = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, None, encode_basestring, None, ":", ",", True, False, False
+    )
 
 
 def read_entry(line):
     """(entry, simple): the parsed JSON line, and whether the fast encoder may hash it."""
-    if not _NEEDS_FULL_PATH.search(line):
+    if "\\u" not in line and (line.isascii() or max(line) < _BMP_END):
         try:
-            return _SIMPLE_DECODER.decode(line), True
-        except _NotSimple:
-            pass
+            value, end = _SCAN(line, 0)
+            if not line[end:].strip(" \t\n\r"):
+                return value, True
+        except (_NotSimple, StopIteration, ValueError, RecursionError):
+            pass  # json.loads below says what is wrong, or takes the full path
     return json.loads(line), False
 
 
@@ -213,6 +238,26 @@ class Tree:
                 levels.append([])
             below = levels[height]
             levels[height + 1].append(node_hash(below[-2], below[-1]))
+            height += 1
+
+    def extend(self, leaves):
+        """`append` of each leaf, each level's new nodes hashed in one pass."""
+        levels = self.levels
+        levels[0].extend(leaves)
+        sha256, height = hashlib.sha256, 0
+        while len(levels[height]) >= 2:
+            if height + 1 == len(levels):
+                levels.append([])
+            below, above = levels[height], levels[height + 1]
+            start = 2 * len(above)
+            if start + 1 >= len(below):
+                break
+            above.extend(
+                [
+                    sha256(b"\x01" + below[i] + below[i + 1]).digest()
+                    for i in range(start, len(below) - 1, 2)
+                ]
+            )
             height += 1
 
     def root(self, size=None):
@@ -378,7 +423,8 @@ def acknowledged_incidents(exported, keys):
     from cryptography.exceptions import InvalidSignature
 
     found: dict = {}
-    for seq, entry in sorted(exported.items()):
+    candidates = [(n, e) for n, e in exported.items() if e.get("entry_type") == "audit.incident"]
+    for seq, entry in sorted(candidates):
         data = entry.get("data")
         if entry.get("entry_type") != "audit.incident" or not isinstance(data, dict):
             continue
@@ -621,6 +667,18 @@ def read_witnesses(paths):
 
 
 def check_bundle(bundle, keys, progress=None, witnessed=()):
+    # Millions of parsed entries stay alive to the end and hold no reference cycles: the
+    # cyclic garbage collector would only walk them again and again (a third of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _check_bundle(bundle, keys, progress, witnessed)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_bundle(bundle, keys, progress, witnessed):
     result = Result()
     manifest = read_manifest(os.path.join(bundle, "manifest.json"))
     checkpoints = read_jsonl(os.path.join(bundle, "checkpoints.jsonl"))
@@ -632,7 +690,7 @@ def check_bundle(bundle, keys, progress=None, witnessed=()):
     simple = set()
     order = []  # seqs in the order entries.jsonl lists them
     for entry, fast in read_entries(os.path.join(bundle, "entries.jsonl")):
-        if not isinstance(entry, dict) or any(f not in entry for f in HASHED_FIELDS):
+        if not isinstance(entry, dict) or not entry.keys() >= _HASHED_SET:
             raise UsageError("entries.jsonl has a line that is not an audit entry")
         if type(entry["seq"]) is not int:
             raise UsageError("entries.jsonl has an entry whose seq is not a number")
@@ -662,6 +720,8 @@ def check_bundle(bundle, keys, progress=None, witnessed=()):
     matched: dict[int, bool] = {}  # checkpoint number -> root matched the recomputed tree
 
     tree = Tree()
+    pending = []  # leaves not yet in the tree: its nodes are hashed a batch at a time
+    signed_sizes = set(by_size) | set(witnessed_by_size)
     recomputed_hashes = {}
     incidents = acknowledged_incidents(exported, keys)
     expected, previous_hash, before_previous, previous_intact = 1, GENESIS_HASH, None, True
@@ -727,21 +787,16 @@ def check_bundle(bundle, keys, progress=None, witnessed=()):
         result.entries += 1
         if gap_at is None:
             try:
-                tree.append(leaf_hash(leaf_hex))
+                pending.append(leaf_hash(leaf_hex))
             except ValueError:
-                tree.append(hashlib.sha256(leaf_hex.encode("utf-8", "replace")).digest())
-            for cp in by_size.get(tree.size, ()):
-                _check_root(result, tree, cp, checkpoints, matched)
-            for cp in witnessed_by_size.get(tree.size, ()):
-                if tree.root().hex() != cp["root_hash"]:
-                    result.problem(
-                        f"witnessed {label(cp)}: root mismatch: the bundle's entries 1.."
-                        f"{cp['tree_size']} are not those the witness saw signed",
-                        None,
-                        cp["number"],
-                    )
+                pending.append(hashlib.sha256(leaf_hex.encode("utf-8", "replace")).digest())
+            if tree.size + len(pending) in signed_sizes:  # else hash the nodes later
+                tree.extend(pending)
+                pending = []
+                _check_roots(result, tree, checkpoints, matched, by_size, witnessed_by_size)
         if progress and done % 50000 == 0:
             progress(done, len(chain))
+    tree.extend(pending)
 
     chained = {seq for seq, _, _ in chain}
     for seq in sorted(set(exported) - chained):
@@ -774,6 +829,20 @@ def check_bundle(bundle, keys, progress=None, witnessed=()):
         signed = checkpoints[-1]["tree_size"]
         result.warnings.append(f"entries {signed + 1}..{size} are not signed by a checkpoint yet")
     return result
+
+
+def _check_roots(result, tree, checkpoints, matched, by_size, witnessed_by_size):
+    """The recomputed root against every checkpoint of the tree's size so far."""
+    for cp in by_size.get(tree.size, ()):
+        _check_root(result, tree, cp, checkpoints, matched)
+    for cp in witnessed_by_size.get(tree.size, ()):
+        if tree.root().hex() != cp["root_hash"]:
+            result.problem(
+                f"witnessed {label(cp)}: root mismatch: the bundle's entries 1.."
+                f"{cp['tree_size']} are not those the witness saw signed",
+                None,
+                cp["number"],
+            )
 
 
 def _is_checkpoint(cp):

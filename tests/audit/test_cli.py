@@ -160,6 +160,10 @@ def test_verify_exits_1_and_names_the_entry_when_tampered(log: AuditLog) -> None
     assert result.output.splitlines()[-1].startswith("FAILED: entry 9: hash mismatch (stored ")
     as_json = CliRunner().invoke(main, ["audit", "verify", "--json"])
     assert as_json.exit_code == 1 and json.loads(as_json.output)["first_bad_seq"] == 9
+    for jobs in ("2", "0"):  # worker processes; 0 is one per CPU
+        parallel = CliRunner().invoke(main, ["audit", "verify", "--json", "--jobs", jobs])
+        assert parallel.exit_code == 1
+        assert json.loads(parallel.output)["problems"] == json.loads(as_json.output)["problems"]
 
 
 def test_verify_exits_2_without_a_key_to_check_signatures(

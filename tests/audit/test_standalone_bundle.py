@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from audit.export import export_bundle
 from audit.signing import public_key_pem
 from audit.store import AuditLog, EntryFilter
-from tests.audit.conftest import append_many, checkpoint
+from tests.audit.conftest import append_many, checkpoint, load_standalone
 
 
 @pytest.fixture
@@ -215,3 +215,32 @@ def test_a_malformed_witness_file_is_exit_2(
     witness.write_text('{"number": 1, "signature": "zz"}\n')
     result = verify_py(bundle, "--public-key", str(key_file), "--witness", str(witness))
     assert result.returncode == 2 and "is not a checkpoint" in said(result)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"a":1,"b":"Nürnberg"}',
+        '{"n":12345678901234567}',
+        '{"n":9007199254740991}',
+        '{"n":1.0}',
+        '{"n":0.5}',
+        '{"n":1e-7}',
+        '{"s":"\\u00e9"}',
+        '{"\U0001f600":1,"\ue000":2}',
+    ],
+)
+def test_the_fast_encoder_hashes_lines_as_the_full_one_or_leaves_them_to_it(data: str) -> None:
+    verifier = load_standalone()
+    line = (
+        '{"seq":3,"complaint_id":"CMP-1","entry_type":"t","actor":"a","recorded_at":"r",'
+        f'"occurred_at":"o","reason":"x","data":{data},"idempotency_key":"k",'
+        '"prev_hash":"p","entry_hash":"h"}\n'
+    )
+    entry, simple = verifier.read_entry(line)
+    try:
+        full = verifier.entry_hash(entry, simple=False)
+    except ValueError:
+        assert not simple  # beyond what JSON numbers hold: only the full encoder says so
+        return
+    assert verifier.entry_hash(entry, simple=simple) == full

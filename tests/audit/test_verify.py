@@ -112,3 +112,22 @@ def test_a_witnessed_checkpoint_that_differs_from_the_stored_one_fails(
         "witnessed checkpoint 1 (size 4): the database's checkpoint 1 differs" in str(p)
         for p in report.problems
     )
+
+
+def test_more_jobs_find_the_same(audit_log: AuditLog, key: Ed25519PrivateKey) -> None:
+    """Workers recompute shares of the log; the findings and their order do not change."""
+    append_many(audit_log, 120)
+    checkpoint(audit_log, key)
+    append_many(audit_log, 30, start=120)
+    with bypassing_triggers(audit_log) as connection:
+        connection.execute(text("UPDATE audit_entries SET reason = 'Minor' WHERE seq = 7"))
+        connection.execute(text("DELETE FROM audit_entries WHERE seq = 64"))
+        connection.execute(
+            text("UPDATE audit_entries SET data = :d WHERE seq = 99"), {"d": '{"b":1, "a":2}'}
+        )
+    one = verify_log(audit_log, [key.public_key()])
+    two = verify_log(audit_log, [key.public_key()], jobs=2)
+    assert not one.ok
+    assert [str(p) for p in two.problems] == [str(p) for p in one.problems]
+    assert (two.entries, two.root_hash, two.warnings) == (one.entries, one.root_hash, one.warnings)
+    assert any("entry 7: hash mismatch" in str(p) for p in one.problems)

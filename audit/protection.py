@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from audit.similarity_index import TABLE as SIMILARITY_TABLE  # granted, not append-only
 from audit.tables import AUDIT_TABLES
 
 WRITER_ROLE = "closeloop_writer"
@@ -205,7 +206,7 @@ def _install_roles(connection: Connection) -> list[str]:
         {
             "schema": schema,
             "roles": list(ROLE_PRIVILEGES),
-            "tables": list(AUDIT_TABLES),
+            "tables": [*AUDIT_TABLES, SIMILARITY_TABLE],
             "privileges": ["SELECT", *_FORBIDDEN],
         },
     ).all()
@@ -217,4 +218,16 @@ def _install_roles(connection: Connection) -> list[str]:
         elif has and not allowed:
             connection.exec_driver_sql(f"REVOKE {privilege} ON {table} FROM {role}")
             done.append(f"revoke {privilege} on {table} from {role}")
+    # The similarity index's id comes from a sequence the writer must be able to advance.
+    sequence = f"{SIMILARITY_TABLE}_id_seq"
+    may_use = connection.execute(
+        text(
+            "SELECT to_regclass(quote_ident(:schema) || '.' || :seq) IS NULL "
+            "OR has_sequence_privilege(:role, quote_ident(:schema) || '.' || :seq, 'USAGE')"
+        ),
+        {"schema": schema, "seq": sequence, "role": WRITER_ROLE},
+    ).scalar_one()
+    if not may_use:
+        connection.exec_driver_sql(f"GRANT USAGE ON SEQUENCE {sequence} TO {WRITER_ROLE}")
+        done.append(f"grant usage on sequence {sequence} to {WRITER_ROLE}")
     return done

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Float, Integer, String, Text, insert, select
+from sqlalchemy import Connection, Engine, Float, Integer, String, Text, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -31,6 +31,15 @@ class SimilarityRow(_Base):
     product_sku: Mapped[str] = mapped_column(String(128))
     product_lot: Mapped[str | None] = mapped_column(String(128), nullable=True)
     text: Mapped[str] = mapped_column(Text)
+
+
+TABLE = SimilarityRow.__tablename__
+
+
+def create(connection: Connection) -> None:
+    """Create the table if missing; `closeloop audit setup` and workers' start call this, so
+    the writer role (which may not create tables) finds it there and granted."""
+    _Base.metadata.create_all(connection, checkfirst=True)
 
 
 @dataclass(frozen=True)

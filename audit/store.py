@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from audit import canonical, database, protection
+from audit import canonical, database, protection, similarity_index
 from audit.checkpoints import SignedCheckpoint
 from audit.database import lock_for_checkpoint, lock_for_schema, make_engine
 from audit.models import AuditEntry, NewEntry
@@ -126,6 +126,9 @@ class AuditLog:
             if missing:
                 Base.metadata.create_all(connection)
             done = [f"table {t}" for t in missing]
+            if not inspect(connection).has_table(similarity_index.TABLE):
+                similarity_index.create(connection)
+                done.append(f"table {similarity_index.TABLE}")
             done += database.install_functions(connection)
             return done + protection.install(connection)
 

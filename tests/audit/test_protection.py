@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from audit.database import normalize_url
 from audit.protection import AUDITOR_ROLE, WRITER_ROLE
 from audit.signing import public_key_pem
+from audit.similarity_index import IndexedRow, SimilarityTable
 from audit.store import AuditLog
 from closeloop.cli import main
 from tests.audit.conftest import append_many, checkpoint, new_entry
@@ -131,6 +132,21 @@ def test_writer_role_appends_and_checkpoints(
     assert entry.seq == again.seq == 6
     assert pg_log.latest_checkpoint() is not None
     assert pg_log.latest_checkpoint().tree_size == 6  # type: ignore[union-attr]
+
+
+def test_writer_role_feeds_the_similarity_index_that_setup_created(
+    pg_log: AuditLog, postgres_url: str
+) -> None:
+    """The writer may not create tables: setup creates the index and grants it, so the
+    workers' lookup at intake works with only the writer's rights."""
+    writer = AuditLog.from_url(_as_role(postgres_url, WRITER_ROLE))
+    try:
+        table = SimilarityTable(writer.engine)
+        row = IndexedRow(0, "C-SIM-1", 1.0, "k" * 64, "sku-1", None, "kettle leaks")
+        assert table.add(row)
+        assert [r.complaint_id for r in table.rows_after(0)] == ["C-SIM-1"]
+    finally:
+        writer.dispose()
 
 
 def test_auditor_role_reads_and_verifies_through_the_cli(

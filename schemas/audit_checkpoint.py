@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -42,6 +43,14 @@ class AuditCheckpointEvent(BaseModel):
     # The same checkpoint as a C2SP tlog-checkpoint signed note; absent on checkpoints made
     # before notes existed (optional, so v1 consumers and old bundles stay valid).
     note: Annotated[str, StringConstraints(min_length=1, max_length=NOTE_MAX_LENGTH)] | None = None
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note_is_text_when_present(cls, value: Any, info: ValidationInfo) -> Any:
+        """Absent means "made before notes"; on the wire it is never an explicit null."""
+        if value is None and is_contract_input(info):
+            raise ValueError("note, when present, is the signed note text")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -82,8 +82,9 @@ CLAUSES: tuple[Clause, ...] = (
     _iso9001(
         "10.3",
         "Continual improvement",
-        "KPIs by month and product show whether complaint handling improves.",
-        "Closeloop measures; deciding and running improvements (beyond CAPA) is yours.",
+        "Trend signals from a versioned monitoring plan open improvements (Plan-Do-Check-Act "
+        "workflows with CAPA actions, a check of the same figure before and after, and a "
+        "decision to standardise or go round again).",
     ),
     _iso10002(
         "7.1",
@@ -108,7 +109,8 @@ CLAUSES: tuple[Clause, ...] = (
         "7.4",
         "Acknowledgement of complaint",
         "Automatic acknowledgment on receipt (or a person's, within the acknowledge deadline, "
-        "escalated when missed).",
+        "escalated when missed), sent to the complainant from a template in their language; "
+        "an undelivered acknowledgment escalates.",
     ),
     _iso10002(
         "7.5",
@@ -125,14 +127,15 @@ CLAUSES: tuple[Clause, ...] = (
     _iso10002(
         "7.7",
         "Response to complaints",
-        "Closure requires the response to the customer; CAPA corrections for the instance.",
+        "Closure requires the response to the customer, which is sent to them; CAPA "
+        "corrections for the instance; questions to the complainant (`complaint ask`).",
     ),
     _iso10002(
         "7.8",
         "Communicating the decision",
-        "The decision and response are recorded at closure with their channel.",
-        "Delivering the message to the complainant is done by your CRM or mail system (see "
-        "complaints.customer-messages.v1 where available).",
+        "The decision and response are sent to the complainant at closure "
+        "(complaints.customer-messages.v1 for your CRM, or the built-in SMTP sender), audited "
+        "with the message hash; delivery confirmations and failures come back and are audited.",
     ),
     _iso10002(
         "7.9",
@@ -176,8 +179,8 @@ CLAUSES: tuple[Clause, ...] = (
     _iso10002(
         "8.7",
         "Continual improvement",
-        "Figures over time show the effect of improvements.",
-        "Deciding and running improvements is yours; CAPA covers those tied to a complaint.",
+        "Improvements (PDCA workflows) check the same KPI figure after their actions against "
+        "the level before and are standardised only when it improved.",
     ),
     _iso13485(
         "8.2.2",
@@ -194,7 +197,8 @@ CLAUSES: tuple[Clause, ...] = (
     _iso13485(
         "8.4",
         "Analysis of data",
-        "KPIs from the audit log with exact definitions, each explainable entry by entry.",
+        "KPIs from the audit log with exact definitions, each explainable entry by entry; "
+        "trend analysis with statistical methods named in a versioned monitoring plan.",
     ),
     _iso13485(
         "8.5.2",
@@ -230,9 +234,10 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "EU MDR Art. 88",
         "Trend reporting",
-        "",
-        "Closeloop does not detect or report statistically significant trends; use the KPIs by "
-        "product and month as input to your trend analysis and file trend reports yourself.",
+        "Statistically significant increases are detected by the methods of a monitoring plan "
+        "defined in advance (c/u-charts with run rules, exact Poisson test, EWMA, CUSUM); every "
+        "plan change, run and signal is audited and published on quality.signals.v1.",
+        "Filing the trend report with the competent authority (EUDAMED) is yours.",
     ),
     _part11(
         "10(a)",

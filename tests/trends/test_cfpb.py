@@ -8,6 +8,8 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from audit.store import AuditLog
 from closeloop.cfpb import read_cfpb
 from tests.kpi.builder import LogBuilder
@@ -33,6 +35,7 @@ def csv_counts(path: Path) -> Counter[tuple[str, str]]:
     return Counter(((r["Product"] or "unknown")[:128], r["Date received"][:7]) for r in rows)
 
 
+@pytest.mark.clause("EU MDR Art. 88", "ISO 13485:2016 8.4", "ISO 9001:2015 10.3")
 def test_the_july_2023_surge_is_signalled_with_the_csv_counts(
     log: AuditLog, shared_data: Path, tmp_path: Path
 ) -> None:

@@ -38,6 +38,7 @@ def test_a_step_to_double_the_count_is_caught_at_once_on_a_quiet_baseline() -> N
         (40.0, 2, 0.94),  # +100 % (4.5 sigma): 2 periods, 97 %
     ],
 )
+@pytest.mark.clause("EU MDR Art. 88", "ISO 13485:2016 8.4")
 def test_a_step_change_is_caught_within_the_documented_periods(
     after: float, within: int, share: float
 ) -> None:

@@ -56,6 +56,7 @@ async def improvements(
     audit_log.engine.dispose()
 
 
+@pytest.mark.clause("ISO 9001:2015 10.3", "ISO 10002:2018 8.7", "ISO 13485:2016 8.5.3")
 async def test_fewer_complaints_after_the_actions_standardise_the_change(
     improvements: Improvements,
 ):
@@ -132,6 +133,7 @@ async def test_fewer_complaints_after_the_actions_standardise_the_change(
     await improvements.record(handle, "improvement-standardised")
 
 
+@pytest.mark.clause("ISO 9001:2015 10.3", "ISO 10002:2018 8.7")
 async def test_no_improvement_goes_round_again_then_standardises(improvements: Improvements):
     t0 = await improvements.now()
     improvements.received(t0 - WEEK + DAY, count=3)

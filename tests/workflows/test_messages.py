@@ -67,6 +67,7 @@ async def messages(harness, handle, count: int):
     return harness.messages.for_complaint(handle.id)
 
 
+@pytest.mark.clause("ISO 10002:2018 7.4", "ISO 9001:2015 8.2.1")
 async def test_acknowledgment_is_produced_on_receipt_once_in_the_complaints_language(harness):
     handle = await harness.start()
     (ack,) = await messages(harness, handle, 1)
@@ -83,6 +84,7 @@ async def test_acknowledgment_is_produced_on_receipt_once_in_the_complaints_lang
     assert entry.data["message_id"] == ack.message_id
 
 
+@pytest.mark.clause("ISO 10002:2018 7.7", "ISO 10002:2018 7.8", "ISO 10002:2018 8.3")
 async def test_closure_produces_the_response_then_a_survey_invitation_with_an_unguessable_code(
     harness, make
 ):
@@ -115,6 +117,7 @@ async def test_closure_produces_the_response_then_a_survey_invitation_with_an_un
     assert other_code is not None and other_code.split("~")[1] != code.split("~")[1]
 
 
+@pytest.mark.clause("ISO 10002:2018 7.8")
 async def test_a_delivered_acknowledgment_is_audited_and_never_escalates(harness):
     handle = await harness.start()
     (ack,) = await messages(harness, handle, 1)
@@ -133,6 +136,7 @@ async def test_a_delivered_acknowledgment_is_audited_and_never_escalates(harness
     assert "complaint.escalated" not in harness.entry_types(handle.id)
 
 
+@pytest.mark.clause("ISO 10002:2018 7.4")
 async def test_an_unconfirmed_acknowledgment_escalates_like_a_missed_deadline(harness):
     handle = await harness.start()
     await messages(harness, handle, 1)
@@ -208,6 +212,7 @@ async def test_messages_can_be_turned_off(harness, make):
     assert state.active_deadline(DeadlineStage.ACKNOWLEDGMENT_DELIVERY) is None
 
 
+@pytest.mark.clause("ISO 10002:2018 7.7")
 async def test_a_question_to_the_complainant_is_sent_as_an_information_request(harness, make):
     handle = await harness.start()
     await harness.decide(handle, Decision.TRIAGE, make.triage())

@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
 from activities.similarity import SimilarityActivities
 from audit.similarity_index import SimilarityTable
@@ -33,6 +34,7 @@ from base.similarity import METHOD, METHOD_VERSION
 from closeloop.cli import main
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
+from schemas.customer_message import MessagePolicy
 from schemas.deadlines import DeadlinePolicy
 from schemas.events import Channel, ComplaintReceived, Customer, Product
 from schemas.status_event import ComplaintStatusEvent
@@ -114,6 +116,8 @@ async def cli(time_skipping_env: WorkflowEnvironment, sqlite_url: str) -> AsyncI
                 AuditActivities(cli.audit_log).record_audit_entry,
                 discard_status_event,
                 PolicyActivities(DeadlinePolicy()).load_deadline_policy,
+                # messages to the complainant are off here (tests/workflows/test_messages.py)
+                MessageActivities(MessagePolicy(enabled=False), "unused:9092").load_message_policy,
                 SimilarityActivities(SimilarityTable(cli.audit_log.engine)).find_similar_complaints,
             ],
             activity_executor=executor,

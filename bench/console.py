@@ -37,6 +37,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
 from activities.similarity import SimilarityActivities
 from audit.models import NewEntry
@@ -48,6 +49,7 @@ from console.app import create_app
 from console.context import ConsoleContext
 from identity.roles import Role
 from identity.service import Identity
+from schemas.customer_message import MessagePolicy
 from schemas.deadlines import DeadlinePolicy
 from schemas.events import Channel, ComplaintReceived, Customer, Product
 from workflows.capa import CapaActionWorkflow
@@ -123,6 +125,9 @@ async def main(count: int, requests: int, rounds: int) -> None:
                         AuditActivities(identity.audit_log).record_audit_entry,
                         _no_publish,
                         PolicyActivities(DeadlinePolicy()).load_deadline_policy,
+                        MessageActivities(  # no messages to complainants in the bench
+                            MessagePolicy(enabled=False), "unused:9092"
+                        ).load_message_policy,
                         SimilarityActivities(
                             SimilarityTable(identity.audit_log.engine)
                         ).find_similar_complaints,

@@ -209,7 +209,9 @@ async def test_a_complaint_from_kafka_to_closure_through_the_cli(local_stack, tm
     show = decide(stack, "show", complaint_id)
     assert f"{complaint_id}  closed" in show and "Closed;" in show
 
-    entries = stack.audit_log().entries(EntryFilter(complaint_id=complaint_id))
+    everything = stack.audit_log().entries(EntryFilter(complaint_id=complaint_id))
+    # Messages to the complainant are produced beside the decisions, as they fall due.
+    entries = [e for e in everything if e.entry_type != "complaint.message_produced"]
     assert [e.entry_type for e in entries] == [
         "complaint.received",
         "complaint.acknowledged",
@@ -232,6 +234,11 @@ async def test_a_complaint_from_kafka_to_closure_through_the_cli(local_stack, tm
     ]
     assert entries[2].data["signature"]["state_hash"] == reviewed
     assert entries[-1].data["signature"]["meaning"] == "closed"
+    messages = await eventually(
+        _async(lambda: _message_purposes(stack, complaint_id)),
+        lambda found: "survey_invitation" in found,
+    )
+    assert messages == ["acknowledgment", "response", "survey_invitation"]
     verify = stack.cli("audit", "verify")
     assert verify.returncode == 0, f"{verify.stdout}\n{verify.stderr}"
 
@@ -256,6 +263,15 @@ async def test_a_complaint_from_kafka_to_closure_through_the_cli(local_stack, tm
 async def _list(stack: LocalStack, *args: str) -> str:
     result = stack.cli("complaint", "list", "--json", *args)
     return result.stdout if result.returncode == 0 else ""
+
+
+def _message_purposes(stack: LocalStack, complaint_id: str) -> list[str]:
+    """What the complainant was sent, in order (acknowledgment, response, survey…)."""
+    return [
+        e.data["purpose"]
+        for e in stack.audit_log().entries(EntryFilter(complaint_id=complaint_id))
+        if e.entry_type == "complaint.message_produced"
+    ]
 
 
 def _async(probe):

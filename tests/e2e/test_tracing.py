@@ -24,12 +24,16 @@ from temporalio import activity
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
+from activities.similarity import SimilarityActivities
+from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog
 from base.settings import Settings
 from base.temporal import connect, ensure_search_attributes
 from closeloop.worker import WORKFLOWS
 from schemas import topics
+from schemas.customer_message import MessagePolicy
 from schemas.status_event import ComplaintStatusEvent
 from streams.intake import TemporalIntake, handle_received
 from streams.tracing import TracedIntake
@@ -68,6 +72,8 @@ async def test_one_complaint_is_one_trace_from_the_event_to_its_audit_entry(tmp_
         activities: list[Callable[..., Any]] = [
             AuditActivities(audit_log).record_audit_entry,
             PolicyActivities(settings.deadlines).load_deadline_policy,
+            MessageActivities(MessagePolicy(enabled=False), "unused:9092").load_message_policy,
+            SimilarityActivities(SimilarityTable(audit_log.engine)).find_similar_complaints,
             publish_status_event,
         ]
         complaint_id = f"TRACE-{uuid.uuid4().hex[:10]}"

@@ -103,6 +103,8 @@ def scale_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaleStack
         # A follow-up may wait for its complaint while partitions move: never dead-letter it.
         "CLOSELOOP_STREAM_UNKNOWN_COMPLAINT_WAIT_S": "300",
         "CLOSELOOP_AUDIT_PUBLISH_CHECKPOINTS": "false",
+        # What is under test is ingestion; messages to complainants have their own tests.
+        "CLOSELOOP_MESSAGES": '{"enabled": false}',
         "PYTHONUNBUFFERED": "1",
     }
     logs = home / "logs"

@@ -46,6 +46,7 @@ from schemas.dead_letter import DeadLetter
 from tests.workflows.conftest import (  # noqa: F401
     detached_harness,
     harness,
+    message_policy,
     policy,
     search_attributes_registered,
 )

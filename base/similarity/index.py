@@ -5,9 +5,14 @@ Two stages keep a lookup fast at 100,000 stored complaints (`bench/similarity.py
 1. an inverted index over each stored complaint's `KEPT_TERMS` heaviest n-grams (TF-IDF at
    the time it was stored) ranks every stored complaint in one pass over the postings of
    the query's `QUERY_TERMS` heaviest n-grams;
-2. the best `RESCORED` of them, plus every complaint of the same customer, product and lot
-   within `SAME_CASE_WINDOW`, are scored exactly: the cosine of the full TF-IDF vectors
-   with today's document frequencies. That cosine is the `text_score` people see.
+2. the best `RESCORED` of them, plus the `SAME_CASE_RESCORED` latest complaints of the same
+   customer, product and lot within `SAME_CASE_WINDOW`, are scored exactly: the cosine of
+   the full TF-IDF vectors with today's document frequencies. That cosine is the
+   `text_score` people see.
+
+Both stages stay vectorised however alike the stored complaints are: a burst of complaints
+from one web form (the same words, customer, product and lot thousands of times) makes
+every posting list as long as the index, and must cost a lookup no more than varied text.
 
 The score combines the text with the case facts: `1 - (1 - text) * (1 - w)`, where `w` is
 `SAME_CASE_WEIGHT` for the same customer, product and lot within 30 days and 0 otherwise,
@@ -21,7 +26,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -32,6 +37,8 @@ KEPT_TERMS = 128
 RESCORED = 12
 QUERY_TERMS = 256
 SAME_CASE_WINDOW = timedelta(days=30)
+# A customer who complained about one lot many times: the latest ones are what to show.
+SAME_CASE_RESCORED = 32
 TEXT_WINDOW = timedelta(days=365)
 # Calibrated on the CFPB labelled set (bench/similarity.py, figures in its README): at 0.65
 # about 97% of near-duplicates are found and 12% of unrelated complaints get a suggestion.
@@ -71,12 +78,6 @@ class _Doc:
     text: str  # normalised, for the exact rescoring
 
 
-@dataclass
-class _Pending:
-    postings: dict[int, list[tuple[int, float]]] = field(default_factory=lambda: defaultdict(list))
-    count: int = 0
-
-
 class SimilarityIndex:
     """Not thread-safe: the caller serialises `add` and `search` (one lock per worker)."""
 
@@ -88,8 +89,11 @@ class SimilarityIndex:
         self._indptr = np.zeros(FEATURES + 1, dtype=np.int64)
         self._post_doc = np.zeros(0, dtype=np.int32)
         self._post_weight = np.zeros(0, dtype=np.float32)
+        # Postings of complaints stored since the last merge, one chunk per complaint, and
+        # their concatenation (made again at the first lookup after an add).
         self._chunks: list[tuple[IntArray, IntArray, FloatArray]] = []
-        self._pending = _Pending()
+        self._searchable_chunks = 0
+        self._pending: tuple[IntArray, IntArray, FloatArray] | None = None
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -126,12 +130,11 @@ class SimilarityIndex:
         self._df[terms.features] += 1
         features, weights = _heaviest(terms, self.idf(terms.features))
         self._chunks.append((features, np.full(len(features), doc, dtype=np.int64), weights))
+        self._pending = None
         if not searchable_now:
             return True
-        for feature, weight in zip(features.tolist(), weights.tolist(), strict=True):
-            self._pending.postings[feature].append((doc, weight))
-        self._pending.count += 1
-        if self._pending.count >= COMPACT_AFTER:
+        self._searchable_chunks += 1
+        if self._searchable_chunks >= COMPACT_AFTER:
             self.compact()
         return True
 
@@ -148,7 +151,8 @@ class SimilarityIndex:
         counts = np.bincount(features, minlength=FEATURES)
         self._indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._chunks = []
-        self._pending = _Pending()
+        self._searchable_chunks = 0
+        self._pending = None
 
     def _expand_features(self) -> IntArray:
         lengths = np.diff(self._indptr)
@@ -167,11 +171,7 @@ class SimilarityIndex:
         q_weights = _normalised(terms.tf * idf)
         candidates = self._approximate(terms.features, q_weights)
         case = (query.customer_key, query.product, query.lot)
-        same_case = {
-            doc
-            for doc in self._by_case.get(case, [])
-            if query.received_at - self._docs[doc].received_at <= SAME_CASE_WINDOW.total_seconds()
-        }
+        same_case = self._latest_of_case(case, query.received_at)
         matches = []
         for doc in candidates | same_case:
             stored = self._docs[doc]
@@ -214,14 +214,47 @@ class SimilarityIndex:
                 weights=self._post_weight[positions] * np.repeat(weights, lengths),
                 minlength=n,
             )
-        pending = self._pending.postings
-        if pending:
-            for feature, weight in zip(features.tolist(), weights.tolist(), strict=True):
-                for doc, stored_weight in pending.get(feature, ()):
-                    scores[doc] += weight * stored_weight
+        if self._chunks:
+            scores = scores + self._pending_scores(features, weights, n)
         top = min(RESCORED, n)
         best = np.argpartition(-scores, top - 1)[:top]
         return {int(doc) for doc in best if scores[doc] > 0.0}
+
+    def _pending_scores(self, features: IntArray, weights: FloatArray, n: int) -> FloatArray:
+        """The same dot products over the postings not merged yet, without a Python loop
+        per posting: each pending posting finds its query weight by binary search."""
+        if self._pending is None:
+            self._pending = (
+                np.concatenate([c[0] for c in self._chunks]),
+                np.concatenate([c[1] for c in self._chunks]),
+                np.concatenate([c[2] for c in self._chunks]),
+            )
+        pending_features, pending_docs, pending_weights = self._pending
+        order = np.argsort(features)
+        query_features, query_weights = features[order], weights[order]
+        at = np.minimum(np.searchsorted(query_features, pending_features), len(order) - 1)
+        hit = query_features[at] == pending_features
+        return np.asarray(
+            np.bincount(
+                pending_docs[hit],
+                weights=pending_weights[hit] * query_weights[at[hit]],
+                minlength=n,
+            ),
+            dtype=np.float64,
+        )
+
+    def _latest_of_case(self, case: tuple[str, str, str | None], received_at: float) -> set[int]:
+        """The `SAME_CASE_RESCORED` latest complaints of the same case within the window,
+        received before `received_at`. Stored in about the order they came, so the walk from
+        the newest end stops early; a late arrival only makes it look a little further."""
+        window = SAME_CASE_WINDOW.total_seconds()
+        latest: set[int] = set()
+        for doc in reversed(self._by_case.get(case, [])):
+            if 0 <= received_at - self._docs[doc].received_at <= window:
+                latest.add(doc)
+                if len(latest) >= SAME_CASE_RESCORED:
+                    break
+        return latest
 
     def _cosine(self, features: IntArray, weights: FloatArray, text: str) -> float:
         other = term_counts(text, normalised=True)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from base.similarity.index import (
+    RESCORED,
+    SAME_CASE_RESCORED,
     THRESHOLD,
     SimilarityIndex,
     StoredComplaint,
@@ -113,6 +117,44 @@ def test_adding_twice_stores_once_and_a_merge_changes_no_answer():
     before = index.search(query(KETTLE))
     index.compact()
     assert index.search(query(KETTLE)) == before
+
+
+def test_pending_and_merged_postings_rank_alike_among_many_complaints():
+    texts = [KETTLE, CARD, MORTGAGE]
+    complaints = [
+        stored(f"C-{i:03d}", f"{texts[i % 3]} Order {i}.", days_ago=1 + i / 1000, customer=f"c{i}")
+        for i in range(120)
+    ]
+    pending = index_of(*complaints)  # every one added since the last merge
+    merged = index_of(*complaints)
+    merged.compact()
+    for text in texts:
+        assert pending.search(query(text[:120])) == merged.search(query(text[:120]))
+
+
+def test_a_burst_of_identical_complaints_rescores_a_bounded_number_and_shows_the_latest(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """One web form submitting the same words for the same customer and lot thousands of
+    times makes every posting as long as the index: a lookup must still do bounded work."""
+    burst = [
+        stored(f"C-{i:04d}", KETTLE, days_ago=(2000 - i) / 10_000, customer="c-new")
+        for i in range(2000)
+    ]
+    index = index_of(*burst)
+    rescored = 0
+    exact = SimilarityIndex._cosine
+
+    def counting(self: SimilarityIndex, *args: object) -> float:
+        nonlocal rescored
+        rescored += 1
+        return exact(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SimilarityIndex, "_cosine", counting)
+    matches = index.search(query(KETTLE))
+    assert rescored <= RESCORED + SAME_CASE_RESCORED
+    assert [m.complaint_id for m in matches] == ["C-1999", "C-1998", "C-1997"]
+    assert all(m.same_case and m.text_score > 0.99 for m in matches)
 
 
 def test_bulk_loading_answers_as_one_by_one():

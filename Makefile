@@ -49,8 +49,11 @@ down: $(INSTALLED)  ## Stop a stack started with `closeloop up --detach`.
 status: $(INSTALLED)  ## Show what runs where; fails when a part is down.
 	$(BIN)/closeloop status
 
+# The suite runs on TEST_WORKERS pytest-xdist workers; a test file is one unit of work and
+# the files sharing a session-scoped stack are one (tests/conftest.py). TEST_WORKERS=0: serial.
+TEST_WORKERS ?= 3
 test: $(INSTALLED_DEV) system-deps  ## Run the whole test suite (installs what it needs first).
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 lint: $(INSTALLED_DEV)  ## ruff check, format check and the import contract (one-way layers).
 	$(BIN)/ruff check .

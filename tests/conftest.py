@@ -301,3 +301,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"{item.nodeid}: unknown clause {', '.join(map(repr, unknown))}; "
                     "the clauses are listed in audit/compliance/catalogue.py"
                 )
+    if config.pluginmanager.hasplugin("xdist"):
+        _group_for_parallel_runs(items)
+
+
+# Session-scoped stacks: every test file that uses one runs in the same xdist worker, so
+# each stack starts once per run, not once per worker.
+SESSION_STACKS = {
+    "sqlite_stack": "local-stack",
+    "postgres_stack": "local-stack",
+    "local_stack": "local-stack",
+    "ingestion_stack": "ingestion-stack",
+}
+# The longest groups go first, so that a parallel run does not end on one of them alone.
+LONGEST_FIRST = ("tests/streams/test_scale_out.py", "local-stack", "ingestion-stack")
+
+
+def _group_for_parallel_runs(items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on several xdist workers with `--dist loadgroup`: a test
+    file is one group (its module-scoped fixtures start once), and the files that share a
+    session-scoped stack are one group between them."""
+    stacks_of_file: dict[Path, set[str]] = {}
+    for item in items:
+        stacks = {SESSION_STACKS[name] for name in item.fixturenames if name in SESSION_STACKS}
+        stacks_of_file.setdefault(item.path, set()).update(stacks)
+    group_of: dict[str, str] = {}
+    for item in items:
+        stacks = stacks_of_file[item.path]
+        group = "+".join(sorted(stacks)) or item.path.relative_to(REPO_ROOT).as_posix()
+        group_of[item.nodeid] = group
+        item.add_marker(pytest.mark.xdist_group(group))
+
+    def rank(item: pytest.Item) -> int:
+        group = group_of[item.nodeid]
+        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a group, the collection order stays

@@ -7,7 +7,9 @@ real thing, on free ports, and cleans up after itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -313,27 +315,43 @@ SESSION_STACKS = {
     "local_stack": "local-stack",
     "ingestion_stack": "ingestion-stack",
 }
+_USES_STACK = re.compile(r"\b(" + "|".join(SESSION_STACKS) + r")\b")
 # The longest groups go first, so that a parallel run does not end on one of them alone.
 LONGEST_FIRST = ("tests/streams/test_scale_out.py", "local-stack", "ingestion-stack")
 
 
-def _group_for_parallel_runs(items: list[pytest.Item]) -> None:
-    """`make test` runs the suite on several xdist workers with `--dist loadgroup`: a test
-    file is one group (its module-scoped fixtures start once), and the files that share a
-    session-scoped stack are one group between them."""
-    stacks_of_file: dict[Path, set[str]] = {}
-    for item in items:
-        stacks = {SESSION_STACKS[name] for name in item.fixturenames if name in SESSION_STACKS}
-        stacks_of_file.setdefault(item.path, set()).update(stacks)
-    group_of: dict[str, str] = {}
-    for item in items:
-        stacks = stacks_of_file[item.path]
-        group = "+".join(sorted(stacks)) or item.path.relative_to(REPO_ROOT).as_posix()
-        group_of[item.nodeid] = group
-        item.add_marker(pytest.mark.xdist_group(group))
+@functools.cache
+def parallel_group(test_file: str) -> str:
+    """The unit of work a test file belongs to in a parallel run: the session-scoped stack
+    it names, else the file itself (its module-scoped fixtures start once).
 
+    Read from the file's text because xdist's controller schedules by node id without
+    collecting; a stack used only through another fixture would merely start twice.
+    """
+    path = REPO_ROOT / test_file
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    stacks = sorted({SESSION_STACKS[name] for name in _USES_STACK.findall(text)})
+    return "+".join(stacks) or test_file
+
+
+def _group_for_parallel_runs(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        group = group_of[item.nodeid]
+        group = parallel_group(item.nodeid.split("::", 1)[0])
         return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: within a group, the collection order stays
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test` runs the suite on several xdist workers with `--dist loadgroup`, grouped
+    by `parallel_group`. (xdist's own grouping by marker rewrites node ids in a way pytest 9
+    no longer honours, so the scheduler is given the groups directly.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByParallelGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return parallel_group(nodeid.split("::", 1)[0])
+
+    return ByParallelGroup(config, log)

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         description="port of the worker's /metrics, /healthz and /readyz; unset: none (the "
         "local stack runs several workers on one host)",
     )
+    console_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="port of the console's /metrics, /healthz and /readyz, apart from its "
+        "HTTP port (`closeloop console --metrics-port` overrides); unset: none",
+    )
     worker_workflow_tasks: int = Field(
         default=16,
         ge=1,

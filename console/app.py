@@ -1,6 +1,17 @@
-"""The console's FastAPI application: routes, templates, error pages, security headers."""
+"""The console's FastAPI application: routes, templates, error pages, security headers.
+
+With a metrics port, the app also serves /healthz, /readyz and /metrics there, on a port of
+its own (base/health.py). Metrics stay off the public HTTP port on purpose: people reach
+that port (through the Service and whatever Ingress is in front of it), and request counts,
+route templates and the Temporal SDK's internals are nothing to show them; only Prometheus
+(and the kubelet) reach the metrics port, which the network policy opens to the monitoring
+namespace alone.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
@@ -8,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
+from base.health import Health, start_health_server
 from console import (
     routes_admin,
     routes_audit,
@@ -18,6 +30,7 @@ from console import (
     routes_oidc,
 )
 from console.context import ConsoleContext
+from console.metrics import RequestMetrics
 from console.pages import HERE, page
 from console.security import CsrfRefused, Forbidden, NotSignedIn, SecurityHeaders
 
@@ -28,10 +41,52 @@ def route_table(app: FastAPI) -> list[APIRoute]:
             if isinstance(route, APIRoute)]  # fmt: skip
 
 
-def create_app(ctx: ConsoleContext) -> FastAPI:
-    app = FastAPI(title="Closeloop console", docs_url=None, redoc_url=None, openapi_url=None)
+# Names the setting in the error when the metrics port is taken.
+METRICS_PORT_SETTING = "CLOSELOOP_CONSOLE_METRICS_PORT (--metrics-port)"
+
+
+def metrics_lifespan(
+    ctx: ConsoleContext, port: int, sdk_metrics_url: str
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Serve the probes and /metrics on `port` while the app runs, on the server's loop.
+
+    Ready means what the public /readyz means (routes_health.readiness_checks), and not
+    before startup is done nor once shutdown has begun.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        health = Health(checks=routes_health.readiness_checks(ctx))
+        runner = await start_health_server(
+            port, health, sdk_metrics_url, setting=METRICS_PORT_SETTING
+        )
+        health.ready = True
+        try:
+            yield
+        finally:
+            health.ready = False
+            await runner.cleanup()
+
+    return lifespan
+
+
+def create_app(
+    ctx: ConsoleContext, *, metrics_port: int | None = None, sdk_metrics_url: str = ""
+) -> FastAPI:
+    """The console; with `metrics_port`, also its probes and metrics on that port.
+
+    `sdk_metrics_url` is where the Temporal runtime of `ctx` exports the SDK's metrics
+    (base.health.metrics_runtime).
+    """
+    lifespan = metrics_lifespan(ctx, metrics_port, sdk_metrics_url) if metrics_port else None
+    app = FastAPI(
+        title="Closeloop console", docs_url=None, redoc_url=None, openapi_url=None,
+        lifespan=lifespan,
+    )  # fmt: skip
     app.state.ctx = ctx
     app.add_middleware(SecurityHeaders)
+    # Added last, so outermost of the user middleware: it times the security headers too.
+    app.add_middleware(RequestMetrics)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.state.routers = [
         routes_auth.router,

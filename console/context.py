@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from starlette.exceptions import HTTPException
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from base.settings import Settings
 from base.temporal import connect
@@ -25,6 +26,9 @@ class ConsoleContext:
     settings: Settings
     identity: Identity
     client: Client | None = None
+    # The Temporal runtime the client is made with; None: the SDK's default runtime, which
+    # exports no metrics. `closeloop console --metrics-port` passes one that does.
+    runtime: Runtime | None = None
     # Sign-in through an OpenID Connect provider; None (the default) when not configured.
     oidc: OidcClient | None = field(default_factory=_oidc_from_env)
     # MACs the list's page tokens; per process, so a page link outlives no restart.
@@ -36,7 +40,7 @@ class ConsoleContext:
         async with self._lock:
             if self.client is None:
                 try:
-                    self.client = await connect(self.settings, budget_s=5)
+                    self.client = await connect(self.settings, budget_s=5, runtime=self.runtime)
                 except RuntimeError:
                     where = self.settings.temporal_address
                     raise HTTPException(503, f"Temporal at {where} does not answer") from None

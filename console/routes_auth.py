@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from console.metrics import record_sign_in
 from console.pages import page
 from console.security import (
     COOKIE,
@@ -59,11 +60,13 @@ async def login(request: Request) -> Response:
     try:
         user = await run_in_threadpool(ctx.identity.users.authenticate, username, password, code)
     except AuthenticationFailed as failed:
+        record_sign_in("refused", "password")
         return page(
             request, "login.html", 401, csrf_token=session.csrf_token, viewer=None,
             error=str(failed),
         )  # fmt: skip
     new_session = ctx.identity.sessions.sign_in(session.token, user.id)
+    record_sign_in("succeeded", "password")
     response = RedirectResponse("/complaints", status_code=303)
     set_session_cookie(request, response, new_session)
     return response

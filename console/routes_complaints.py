@@ -26,6 +26,7 @@ from console.complaints import (
     list_page,
 )
 from console.forms import FORMS, FormErrors, build_input
+from console.metrics import record_decision
 from console.pages import page
 from console.security import Deciding, Viewer, Viewing, context
 from identity.roles import Permission
@@ -177,5 +178,7 @@ async def sign_decision(
             field=lambda name: labels.get(name, name.replace("_", " ")),
             decision=lambda name: FORMS[Decision(name)].title if name in FORMS else name,
         )
+        record_decision(chosen.value, "refused")
         return again({"form": f"refused: {message}"}, 409)
+    record_decision(chosen.value, "accepted")
     return RedirectResponse(f"/complaints/{complaint_id}", status_code=303)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from console.metrics import record_sign_in
 from console.oidc import PENDING_LIFETIME_S, OidcClient, OidcFailed
 from console.pages import page
 from console.security import COOKIE, context, session_of, set_session_cookie
@@ -68,6 +69,7 @@ async def oidc_callback(request: Request) -> Response:
     except OidcFailed as failed:
         return await _refused(request, str(failed), username=username)
     session = ctx.identity.sessions.sign_in(request.cookies.get(COOKIE), user.id)
+    record_sign_in("succeeded", "oidc")
     await run_in_threadpool(
         record, ctx.identity.audit_log, EntryType.LOGIN, actor=user.username,
         when=datetime.now(UTC), reason="signed in through the identity provider",
@@ -89,6 +91,7 @@ def _local_user(users: list[User], username: str) -> User:
 
 
 async def _refused(request: Request, why: str, *, username: str) -> Response:
+    record_sign_in("refused", "oidc")
     ctx = context(request)
     await run_in_threadpool(
         record, ctx.identity.audit_log, EntryType.LOGIN_FAILED, actor=username or "(oidc)",

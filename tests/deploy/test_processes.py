@@ -107,3 +107,21 @@ def test_the_audit_setup_job_creates_the_roles_and_gives_them_passwords():
         e["valueFrom"]["secretKeyRef"]["key"] for e in passwords["env"] if "valueFrom" in e
     }
     assert {"writer-password", "auditor-password", "owner-password"} <= secret_keys
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_prometheus_scrapes_each_process_on_its_metrics_port_which_the_policy_opens(name):
+    docs = production()
+    deployment = named(docs, "Deployment", name)
+    template = deployment["spec"]["template"]
+    (container,) = containers(deployment)
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    annotations = template["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert int(annotations["prometheus.io/port"]) == ports["metrics"], name
+    assert annotations["prometheus.io/path"] == "/metrics"
+    policy = named(docs, "NetworkPolicy", "closeloop-metrics")
+    (selects,) = policy["spec"]["podSelector"]["matchExpressions"]
+    component = template["metadata"]["labels"][selects["key"]]
+    assert selects["operator"] == "In" and component in selects["values"], name
+    assert {"port": "metrics"} in policy["spec"]["ingress"][0]["ports"]

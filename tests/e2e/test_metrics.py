@@ -28,6 +28,8 @@ from tests.e2e.test_intake import complaint_event
 pytestmark = pytest.mark.e2e
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+# The long-running parts of the stack that serve probes and metrics on a port of their own.
+PARTS = ("worker", "stream", "console")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     ports = {
         "CLOSELOOP_WORKER_METRICS_PORT": str(free_port()),
         "CLOSELOOP_STREAM_METRICS_PORT": str(free_port()),
+        "CLOSELOOP_CONSOLE_METRICS_PORT": str(free_port()),
     }
     stack = start_local_stack(
         home,
@@ -134,12 +137,12 @@ async def answer(stack: LocalStack, part: str, path: str) -> tuple[int, str]:
 
 
 async def test_probes_answer_and_every_documented_metric_is_exported(stack):
-    for part in ("worker", "stream"):
+    for part in PARTS:
         live = await answer(stack, part, "/healthz")
         assert live == (200, "ok\n"), f"{part}: {live}\n{stack.logs()}"
         ready = await answer(stack, part, "/readyz")
         assert ready == (200, "ready\n"), f"{part}: {ready}\n{stack.logs()}"
-    bodies = {part: get(stack, part, "/metrics")[1] for part in ("worker", "stream")}
+    bodies = {part: get(stack, part, "/metrics")[1] for part in PARTS}
     names = documented_names()
     assert len(names) >= 12, names
     missing = {n for n in names if not any(n in body for body in bodies.values())}

@@ -133,7 +133,9 @@ FORMS: dict[Decision, DecisionForm] = {
             Decision.REJECT, "Reject", RejectInput,
             (Field("reason", "Reason", "choice", _choices(RejectReason)),
              Field("explanation", "Explanation", "textarea"),
-             Field("duplicate_of", "Duplicate of (complaint id)", optional=True)),
+             Field("duplicate_of", "Duplicate of (complaint id)", optional=True),
+             Field("customer_response", "Told to the customer (else a standard text)",
+                   "textarea", optional=True)),
         ),
         DecisionForm(
             Decision.DECLINE_INVESTIGATION, "Decline to investigate", DeclineInvestigationInput,

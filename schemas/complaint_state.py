@@ -155,10 +155,14 @@ class ClosureRecord(Signed):
     response_channel: Channel | None = None
 
 
-class RejectionRecord(Signed):
+class RejectionRecord(Signed, OmitWhenNone):
+    # Left out while unset, so a rejected state from before hashes as it did.
+    omit_when_none = frozenset({"customer_response"})
+
     reason: RejectReason
     explanation: str
     duplicate_of: str | None = None
+    customer_response: str | None = None
 
 
 class RelatedLink(Signed):

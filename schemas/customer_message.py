@@ -2,8 +2,9 @@
 
 Mirrors `complaints.customer-messages.v1.schema.json`. The complaint's workflow produces one
 message per purpose and occasion (ISO 10002 7.3 acknowledgment, 7.4 a request for
-information, 7.7 the decision and response, 8.3 the satisfaction survey); the deliverer
-reports back on `complaints.updates.v1` with `message.delivered` or `message.failed`.
+information, 7.7 the decision and response, 7.8 the decision to reject, 8.3 the
+satisfaction survey); the deliverer reports back on `complaints.updates.v1` with
+`message.delivered` or `message.failed`.
 
 The message carries the recipient's address, because the deliverer needs it; that is the
 only place it travels. The audit log holds the message's `content_hash` and `template_id`,
@@ -43,6 +44,9 @@ class MessagePurpose(StrEnum):
     ACKNOWLEDGMENT = "acknowledgment"
     INFORMATION_REQUEST = "information_request"
     RESPONSE = "response"
+    # A purpose of its own, not a `response`: a CRM counts rejected and resolved complaints
+    # apart, and knows that no survey invitation follows it.
+    REJECTION = "rejection"
     SURVEY_INVITATION = "survey_invitation"
 
 
@@ -155,7 +159,12 @@ class RenderRequest(BaseModel):
     language: str
     customer_name: str | None = None
     summary: str = ""
-    text: str = Field(default="", description="the response, or the question asked")
+    text: str = Field(
+        default="", description="the response, the question asked, or the rejection's response"
+    )
+    duplicate_of: str | None = Field(
+        default=None, description="a rejection: the earlier complaint this one duplicates"
+    )
     survey_code: str | None = None
     survey_url: str | None = None
 

@@ -308,8 +308,13 @@ class CloseInput(DecisionInput):
 
 class RejectInput(DecisionInput):
     reason: RejectReason
-    explanation: Reason
+    explanation: Reason = Field(description="why, for the record; never sent to the customer")
     duplicate_of: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] | None = None
+    customer_response: Reason | None = Field(
+        default=None,
+        description="what the customer is told besides the decision itself (ISO 10002 7.8); "
+        "unset: the rejection message states the decision alone",
+    )
 
     @model_validator(mode="after")
     def _duplicate_links(self) -> Self:

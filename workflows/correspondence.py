@@ -2,7 +2,10 @@
 
 Each message follows from a fact in the complaint's state: the acknowledgment from the
 acknowledgment, a request for information from the `request_information` decision, the
-decision and response from the closure, the survey invitation from the closure too.
+decision and response from the closure, the survey invitation from the closure too, the
+decision to reject from the rejection (ISO 10002 7.8; no survey follows a rejection: the
+survey asks how the complaint was handled, and a rejected one was not; a duplicate's
+complainant is asked when the earlier complaint closes).
 `due_messages` is a pure function of the state, so what is owed is always recomputed, never
 remembered twice; a message is owed until the state records it. For each,
 the workflow renders it (an activity), audits it with its content hash and template id
@@ -49,11 +52,16 @@ from workflows.retries import (
 
 # Runs started before messages to the complainant existed replay without them.
 CUSTOMER_MESSAGES = "customer-messages"
+# Runs that rejected a complaint before the rejection message existed replay without it;
+# decided when a rejection message is first due, so a run from before that rejects later
+# tells the complainant too.
+REJECTION_MESSAGE = "rejection-message"
 
 PURPOSE_LABELS = {
     MessagePurpose.ACKNOWLEDGMENT: "acknowledgment",
     MessagePurpose.INFORMATION_REQUEST: "request for information",
     MessagePurpose.RESPONSE: "decision and response",
+    MessagePurpose.REJECTION: "decision to reject",
     MessagePurpose.SURVEY_INVITATION: "satisfaction survey invitation",
 }
 # A deliverer's reason may quote the address ("550 <ada@example.com> unknown"): never audited.
@@ -65,6 +73,7 @@ class Due:
     purpose: MessagePurpose
     sequence: int
     text: str = ""
+    duplicate_of: str | None = None
 
 
 def due_messages(state: ComplaintState) -> list[Due]:
@@ -81,6 +90,10 @@ def due_messages(state: ComplaintState) -> list[Due]:
         closing = state.closure.loop + 1  # a reopened complaint is answered again
         owed.append(Due(MessagePurpose.RESPONSE, closing, state.closure.customer_response))
         owed.append(Due(MessagePurpose.SURVEY_INVITATION, closing))
+    if state.status is ComplaintStatus.REJECTED and state.rejection is not None:
+        rejection = state.rejection  # terminal: a complaint is rejected once at most
+        text = rejection.customer_response or ""  # never the explanation: it is internal
+        owed.append(Due(MessagePurpose.REJECTION, 1, text, rejection.duplicate_of))
     produced = {(m.purpose, m.sequence) for m in state.messages}
     return [due for due in owed if (due.purpose, due.sequence) not in produced]
 
@@ -118,7 +131,7 @@ class Correspondent:
         while True:
             await workflow.wait_condition(lambda: self._case.version != self._seen or self._closing)
             self._seen = self._case.version
-            owed = due_messages(self._case.state)
+            owed = [due for due in due_messages(self._case.state) if _may_produce(due)]
             if not owed and self._closing:
                 return
             for due in owed:
@@ -148,6 +161,7 @@ class Correspondent:
                 customer_name=complaint.customer.name,
                 summary=complaint.summary,
                 text=due.text,
+                duplicate_of=due.duplicate_of,
                 survey_code=code,
                 survey_url=policy.survey_url,
             ),
@@ -201,6 +215,15 @@ class Correspondent:
             local=local,
             summary=f"message {record.message_id}",
         )
+
+
+def _may_produce(due: Due) -> bool:
+    """False for a message this run's history is from before: replayed, it stays unsent.
+
+    `workflow.patched` is memoized per run: the first answer holds for the rest of it."""
+    if due.purpose is MessagePurpose.REJECTION:
+        return workflow.patched(REJECTION_MESSAGE)
+    return True
 
 
 def _produced_entry(record: MessageRecord, survey_code: str | None) -> Entry:

@@ -133,7 +133,8 @@ CLAUSES: tuple[Clause, ...] = (
     _iso10002(
         "7.8",
         "Communicating the decision",
-        "The decision and response are sent to the complainant at closure "
+        "The decision and response are sent to the complainant at closure, and the decision "
+        "when a complaint is rejected (a duplicate names the earlier complaint) "
         "(complaints.customer-messages.v1 for your CRM, or the built-in SMTP sender), audited "
         "with the message hash; delivery confirmations and failures come back and are audited.",
     ),

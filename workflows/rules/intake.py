@@ -128,6 +128,7 @@ def apply_reject(state: ComplaintState, request: RejectInput, signed: Signed) ->
         reason=request.reason,
         explanation=request.explanation,
         duplicate_of=request.duplicate_of,
+        customer_response=request.customer_response,
     )
     state.status = ComplaintStatus.REJECTED
     deadlines.cancel_all(state, at=signed.at)

@@ -191,11 +191,23 @@ def close(common: Common, customer_response: str, response_channel: str | None) 
 @decision_command(d.Decision.REJECT, "reject")
 @click.option("--duplicate-of", default=None, help="The complaint this one duplicates…")
 @click.option("--not-a-complaint", is_flag=True, help="…or: it is not a complaint.")
-@click.option("--reason", "explanation", required=True, help="Why.")
+@click.option("--reason", "explanation", required=True, help="Why (for the record only).")
+@click.option(
+    "--customer-response",
+    default=None,
+    help="Told to the customer with the decision; without it, a standard text states it.",
+)
 def reject(
-    common: Common, duplicate_of: str | None, not_a_complaint: bool, explanation: str
+    common: Common,
+    duplicate_of: str | None,
+    not_a_complaint: bool,
+    explanation: str,
+    customer_response: str | None,
 ) -> None:
-    """Reject: a duplicate of another complaint, or not a complaint."""
+    """Reject: a duplicate of another complaint, or not a complaint.
+
+    The complainant is told the decision (ISO 10002 7.8), never the `--reason`: that is
+    written for the record and may hold what a customer must not read."""
     require(
         not_a_complaint != (duplicate_of is not None),
         "give exactly one of --duplicate-of ID or --not-a-complaint",
@@ -207,6 +219,7 @@ def reject(
             reason=d.RejectReason.DUPLICATE if duplicate_of else d.RejectReason.NOT_A_COMPLAINT,
             duplicate_of=duplicate_of,
             explanation=explanation,
+            customer_response=customer_response,
         ),
     )
 

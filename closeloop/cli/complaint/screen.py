@@ -1,4 +1,5 @@
-"""The `show` screen: the case, its deadlines, its actions and everything that happened.
+"""The `show` screen: the case, its deadlines, its actions, the messages to the complainant
+and everything that happened.
 
 Drawn with rich, imported only by `show`."""
 
@@ -56,6 +57,8 @@ def complaint_screen(state: ComplaintState) -> Group:
     if state.similar is not None or state.related:
         parts.append(similar_table(state))
 
+    parts.append(messages_text(state))
+
     table = Table(title="history", title_justify="left", header_style="bold")
     for column in ("when", "status", "what", "who", "meaning", "audit"):
         table.add_column(column, overflow="fold")
@@ -102,6 +105,34 @@ def similar_table(state: ComplaintState) -> Table | Text:
     if not table.rows:
         return Text(f"similar complaints: none found{how}")
     return table
+
+
+def messages_text(state: ComplaintState) -> Text:
+    """What the complainant was told (ISO 10002 7.4, 7.8): which template, its hash as the
+    audit log holds it (unbroken, to compare), and whether the deliverer confirmed it.
+
+    Never the recipient: the address is on the topic only, and a failure reason was
+    stripped of addresses when it was recorded. Plain text, not rich markup: a reason such
+    as "550 [address] unknown" is shown as it is."""
+    title = "Messages to the complainant"
+    if state.message_policy is None:
+        return Text(f"{title}: none (the case started before messages existed)")
+    if not state.messages:
+        turned_off = "" if state.message_policy.enabled else " (turned off)"
+        return Text(f"{title}: none yet{turned_off}")
+    text = Text(f"{title}\n", style="bold")
+    for m in state.messages:
+        if m.delivered_at is not None:
+            delivery = f"delivered {when(m.delivered_at)}"
+        elif m.failed_at is not None:
+            delivery = f"NOT DELIVERED {when(m.failed_at)}: {m.failure}"
+        else:
+            delivery = "no delivery report yet"
+        text.append(f"{m.purpose.value} {m.sequence}", style="bold")
+        text.append(f"  {m.language}  {m.template_id}  produced {when(m.produced_at)}  ")
+        text.append(delivery + "\n")
+        text.append(f"    content hash {m.content_hash}\n")
+    return text
 
 
 def _reporting(state: ComplaintState) -> Table:

@@ -342,6 +342,8 @@ def _group_for_parallel_runs(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: within a group, the collection order stays
 
 
+# Optional: without xdist (`-p no:xdist`) pytest does not know the hook.
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`make test` runs the suite on several xdist workers with `--dist loadgroup`, grouped
     by `parallel_group`. (xdist's own grouping by marker rewrites node ids in a way pytest 9

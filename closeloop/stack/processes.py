@@ -154,16 +154,32 @@ _DEAD_STATES = (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 
 
 def process_start_time(pid: int) -> float | None:
-    """When the process started (seconds since the epoch), or None if there is none."""
+    """When the process started, in seconds since the machine booted; None if there is none.
+
+    Since boot, not since the epoch: psutil's create_time adds the kernel's boot time, which
+    it reads anew each time and which moves in whole seconds when the clock is corrected
+    (NTP, a VM's clock sync). Compared as epoch times, a part started an hour ago could look
+    like another program holding its pid, and `stop` would leave it running; the start in
+    clock ticks since boot never changes.
+    """
     try:
-        return psutil.Process(pid).create_time()
+        process = psutil.Process(pid)
+        return process.create_time() - psutil.boot_time()
     except (psutil.Error, ValueError):
         return None
 
 
-def _same_start(recorded: float | None, actual: float) -> bool:
-    # JSON round-trips the float exactly; the tolerance only absorbs older integer records.
-    return recorded is None or abs(float(recorded) - actual) < 0.01
+# Starts recorded by earlier releases are epoch seconds (any such number is past 2001).
+_EPOCH_RECORD = 1e9
+
+
+def _same_start(recorded: float | None, since_boot: float) -> bool:
+    if recorded is None:
+        return True
+    if float(recorded) > _EPOCH_RECORD:  # a pid file from before the upgrade
+        return abs(float(recorded) - (since_boot + psutil.boot_time())) < 2.0
+    # JSON round-trips the float exactly; the tolerance absorbs only the two reads above.
+    return abs(float(recorded) - since_boot) < 0.01
 
 
 def pid_alive(pid: int, start_time: float | None = None) -> bool:
@@ -174,7 +190,7 @@ def pid_alive(pid: int, start_time: float | None = None) -> bool:
         process = psutil.Process(pid)
         if process.status() in _DEAD_STATES:
             return False
-        return _same_start(start_time, process.create_time())
+        return _same_start(start_time, process.create_time() - psutil.boot_time())
     except _GONE:
         return False
     except psutil.AccessDenied:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from base.decision_update import DecisionKind, execute_decision
+from base.decision_update import DecisionKind, RefusedError, execute_decision
 from base.start_once import StartOutcome, start_once
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintStatus
@@ -61,7 +61,7 @@ async def start_complaint(
     )
 
 
-class DecisionRefusedError(Exception):
+class DecisionRefusedError(RefusedError[Refusal]):
     """The complaint's workflow refused the decision; `refusal` says why, with markers."""
 
     def __init__(self, refusal: Refusal) -> None:

@@ -36,6 +36,13 @@ ReceiptT = TypeVar("ReceiptT", bound=_Receipt)
 RefusalT = TypeVar("RefusalT", bound=BaseModel)
 
 
+class RefusedError(Exception, Generic[RefusalT]):
+    """What every kind's refusal error is, so that a caller can catch either kind alike;
+    `refusal` says why, with markers."""
+
+    refusal: RefusalT
+
+
 @dataclass(frozen=True)
 class DecisionKind(Generic[ReceiptT, RefusalT]):
     """What differs between the kinds of case: the models, and the errors to raise."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from base.decision_update import DecisionKind, execute_decision
+from base.decision_update import DecisionKind, RefusedError, execute_decision
 from base.start_once import StartOutcome, start_once
 from schemas import search_attributes
 from schemas.improvement import (
@@ -71,7 +71,7 @@ async def open_improvement(
     )
 
 
-class ImprovementRefusedError(Exception):
+class ImprovementRefusedError(RefusedError[ImprovementRefusal]):
     """The improvement's workflow refused the decision; `refusal` says why, with markers."""
 
     def __init__(self, refusal: ImprovementRefusal) -> None:

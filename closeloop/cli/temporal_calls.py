@@ -10,14 +10,15 @@ Only `temporalio.client` is imported, like the clients that use this (issue 8, "
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from base.decision_update import RefusedError
 from base.settings import Settings
 from base.temporal import connect
 from closeloop.cli.errors import NotFound, Refused, Unreachable
@@ -25,6 +26,7 @@ from closeloop.cli.errors import NotFound, Refused, Unreachable
 _UNAVAILABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class RefusedWith(Refused, Generic[R]):
@@ -62,6 +64,24 @@ def update_failure(failed: WorkflowUpdateFailedError) -> str:
     """The reason of an Update that failed without a structured refusal."""
     cause = failed.cause
     return str(getattr(cause, "message", None) or cause or failed)
+
+
+async def decision_sent(
+    sending: Awaitable[T],
+    refused: Callable[..., RefusedWith[Any]],
+    rpc_error: Callable[[RPCError], Exception],
+) -> T:
+    """Await a decision's Update (`base.complaints` or `base.improvements`) and turn its
+    failures into the CLI's errors: `refused` with the workflow's structured refusal, or
+    with the reason of an Update that failed otherwise; `rpc_error` for Temporal's own."""
+    try:
+        return await sending
+    except RefusedError as error:
+        raise refused(error.refusal.plain(), error.refusal) from None
+    except WorkflowUpdateFailedError as failed:  # failed, but not with a refusal
+        raise refused(update_failure(failed)) from None
+    except RPCError as error:
+        raise rpc_error(error) from None
 
 
 def visibility_clauses(

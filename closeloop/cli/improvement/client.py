@@ -6,17 +6,23 @@ imported: `closeloop improvement` never loads the workflows or the activities.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from base import improvements
 from base.settings import Settings
-from closeloop.cli.complaint.client import client_for
-from closeloop.cli.errors import NotFound, Refused, Unreachable
+from closeloop.cli.errors import Refused
+from closeloop.cli.temporal_calls import (
+    RefusedWith,
+    client_for,
+    decision_sent,
+    list_executions,
+    minute,
+    visibility_clauses,
+    workflow_error,
+)
 from schemas import search_attributes
 from schemas.improvement import (
     IMPROVEMENT_WORKFLOW,
@@ -28,25 +34,18 @@ from schemas.improvement import (
     OpenImprovement,
 )
 
-_UNAVAILABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
-
-class ImprovementRefused(Refused):
+class ImprovementRefused(RefusedWith[ImprovementRefusal]):
     """The workflow refused the decision; `refusal` is its structured reason when it gave one."""
-
-    def __init__(self, message: str, refusal: ImprovementRefusal | None = None) -> None:
-        super().__init__(message)
-        self.refusal = refusal
 
 
 def _rpc_error(improvement_id: str, error: RPCError, what: str) -> Exception:
-    if error.status is RPCStatusCode.NOT_FOUND:
-        if "complete" in error.message.lower():
-            return NotFound(f"improvement {improvement_id} is no longer open: it was standardised")
-        return NotFound(f"no improvement {improvement_id}")
-    if error.status in _UNAVAILABLE:
-        return Unreachable(f"Temporal did not answer the {what}: {error.message}")
-    return Refused(f"Temporal refused the {what}: {error.message}", prefix="")
+    return workflow_error(
+        error,
+        what,
+        missing=f"no improvement {improvement_id}",
+        completed=f"improvement {improvement_id} is no longer open: it was standardised",
+    )
 
 
 async def open_improvement(settings: Settings, opened: OpenImprovement) -> None:
@@ -70,17 +69,11 @@ async def send_decision(
     update_id: str,
 ) -> ImprovementReceipt:
     client = await client_for(settings)
-    try:
-        return await improvements.send_decision(
-            client, improvement_id, decision, request, update_id=update_id
-        )
-    except improvements.ImprovementRefusedError as refused:
-        raise ImprovementRefused(refused.refusal.plain(), refused.refusal) from None
-    except WorkflowUpdateFailedError as failed:  # failed, but not with a refusal
-        cause = failed.cause
-        raise ImprovementRefused(str(getattr(cause, "message", None) or cause or failed)) from None
-    except RPCError as error:
-        raise _rpc_error(improvement_id, error, "decision") from None
+    return await decision_sent(
+        improvements.send_decision(client, improvement_id, decision, request, update_id=update_id),
+        ImprovementRefused,
+        lambda error: _rpc_error(improvement_id, error, "decision"),
+    )
 
 
 async def current_state(settings: Settings, improvement_id: str) -> ImprovementState:
@@ -95,16 +88,9 @@ def visibility_query(
     *, running_only: bool = True, overdue: bool = False, **equals: str | None
 ) -> str:
     """The Temporal visibility query for `improvement list` (the same the UI accepts)."""
-    clauses = [f"WorkflowType = '{IMPROVEMENT_WORKFLOW}'"]
-    if running_only:
-        clauses.append("ExecutionStatus = 'Running'")
-    for name, key in FILTERS.items():
-        value = equals.pop(name, None)
-        if value:
-            quoted = value.replace("\\", "\\\\").replace("'", "\\'")
-            clauses.append(f"{key.name} = '{quoted}'")
-    if equals:
-        raise TypeError(f"unknown filters: {', '.join(sorted(equals))}")
+    clauses = visibility_clauses(
+        IMPROVEMENT_WORKFLOW, running_only=running_only, filters=FILTERS, equals=equals
+    )
     if overdue:
         clauses.append(f"{search_attributes.OVERDUE.name} = true")
     return " AND ".join(clauses)
@@ -119,23 +105,16 @@ FILTERS = {
 
 
 async def list_improvements(settings: Settings, query: str, limit: int) -> list[dict[str, Any]]:
-    client = await client_for(settings)
     rows: list[dict[str, Any]] = []
-    try:
-        async for execution in client.list_workflows(query, limit=limit):
-            attributes = execution.typed_search_attributes
-            due: datetime | None = attributes.get(search_attributes.NEXT_DUE)
-            rows.append(
-                {
-                    "id": execution.id.removeprefix(WORKFLOW_ID_PREFIX),
-                    **{name: attributes.get(key) or "" for name, key in FILTERS.items()},
-                    "overdue": bool(attributes.get(search_attributes.OVERDUE)),
-                    "next_due": due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
-                    "started": execution.start_time.strftime("%Y-%m-%d %H:%M UTC"),
-                }
-            )
-    except RPCError as error:
-        if error.status in _UNAVAILABLE:
-            raise Unreachable(f"Temporal did not answer the list query: {error.message}") from None
-        raise Refused(f"Temporal refused the list query: {error.message}", prefix="") from None
+    for execution in await list_executions(settings, query, limit):
+        attributes = execution.typed_search_attributes
+        rows.append(
+            {
+                "id": execution.id.removeprefix(WORKFLOW_ID_PREFIX),
+                **{name: attributes.get(key) or "" for name, key in FILTERS.items()},
+                "overdue": bool(attributes.get(search_attributes.OVERDUE)),
+                "next_due": minute(attributes.get(search_attributes.NEXT_DUE)),
+                "started": minute(execution.start_time),
+            }
+        )
     return rows

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import click
 
 from base.settings import load_settings
 from closeloop.cli.improvement.client import current_state, list_improvements, visibility_query
 from closeloop.cli.improvement.view import list_text, show_text
 from closeloop.cli.options import choice_of
-from closeloop.cli.process_exit import run_then_exit
-from schemas.improvement import ImprovementStatus
+from closeloop.cli.read_commands import limit_option, print_rows, print_state
+from schemas.improvement import ImprovementState, ImprovementStatus
 
 
 @click.command("list")
@@ -21,7 +18,7 @@ from schemas.improvement import ImprovementStatus
 @click.option("--product", default=None, help="Only improvements measured for this product.")
 @click.option("--overdue", is_flag=True, help="Only improvements with a missed deadline.")
 @click.option("--all", "include_finished", is_flag=True, help="Include standardised improvements.")
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@limit_option
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one improvement per line.")
 def list_command(
     status: str | None,
@@ -41,17 +38,12 @@ def list_command(
         running_only=not include_finished,
     )
 
-    def run() -> None:
-        rows = asyncio.run(list_improvements(load_settings(), query, limit))
-        if as_json:
-            for row in rows:
-                click.echo(json.dumps(row, ensure_ascii=False))
-        elif rows:
-            click.echo(list_text(rows))
-        else:
-            click.echo("no improvements match")
-
-    run_then_exit(run)
+    print_rows(
+        lambda: list_improvements(load_settings(), query, limit),
+        as_json=as_json,
+        table=list_text,
+        none_match="no improvements match",
+    )
 
 
 @click.command("show")
@@ -59,9 +51,10 @@ def list_command(
 @click.option("--json", "as_json", is_flag=True, help="The whole state as JSON.")
 def show(improvement_id: str, as_json: bool) -> None:
     """Everything about one improvement: the cycle so far, the checks, what is due next."""
+    print_state(
+        lambda: current_state(load_settings(), improvement_id), as_json=as_json, screen=_screen
+    )
 
-    def run() -> None:
-        state = asyncio.run(current_state(load_settings(), improvement_id))
-        click.echo(state.model_dump_json(indent=2) if as_json else show_text(state))
 
-    run_then_exit(run)
+def _screen(state: ImprovementState) -> None:
+    click.echo(show_text(state))

@@ -15,8 +15,8 @@ from temporalio.service import RPCError
 
 from base import improvements
 from base.settings import Settings
-from closeloop.cli.complaint.client import client_for
 from closeloop.cli.errors import Unreachable
+from closeloop.cli.temporal_calls import client_for
 from schemas.improvement import OpenImprovement
 from trends.plan import MonitoringPlan
 

@@ -7,136 +7,31 @@ needs the visibility store the time-skipping server lacks).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import re
-import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from pydantic import BaseModel
-from temporalio import activity
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.audit import AuditActivities
-from activities.customer_messages import MessageActivities
-from activities.policy import PolicyActivities
-from activities.similarity import SimilarityActivities
-from audit.similarity_index import SimilarityTable
-from audit.store import AuditLog, EntryFilter
-from base.complaints import start_complaint
-from closeloop.cli import main
+from audit.store import EntryFilter
 from closeloop.cli.complaint.client import visibility_query
 from closeloop.cli.exit_status import ExitStatus
 from schemas import decisions as d
-from schemas import search_attributes
 from schemas.complaint_state import ComplaintState
-from schemas.customer_message import MessagePolicy
-from schemas.deadlines import DeadlinePolicy
-from schemas.events import Channel, ComplaintReceived, Customer, Product
-from schemas.status_event import ComplaintStatusEvent
-from workflows.capa import CapaActionWorkflow
-from workflows.complaint import ComplaintWorkflow
-
-
-@activity.defn(name="publish_status_event")
-def discard_status_event(event: ComplaintStatusEvent) -> None:
-    """Kafka is out of scope here."""
-
-
-class Cli:
-    def __init__(self, env: WorkflowEnvironment, task_queue: str, database_url: str) -> None:
-        self.env = env
-        self.task_queue = task_queue
-        self.audit_log = AuditLog.from_url(database_url)
-        self.environ = {
-            "CLOSELOOP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-            "CLOSELOOP_DATABASE_URL": database_url,
-            "CLOSELOOP_LOG_FORMAT": "console",
-            # These tests decide with `--actor`: development mode (tests/identity signs in).
-            "CLOSELOOP_DEV_UNAUTHENTICATED": "true",
-        }
-
-    async def run(self, *args: str) -> Result:
-        """The real command in a thread: it runs its own event loop, as from a shell."""
-        runner = CliRunner()
-        return await asyncio.to_thread(
-            runner.invoke, main, ["complaint", *args], env=self.environ, catch_exceptions=False
-        )
-
-    async def start(self, **changes: object) -> str:
-        fields: dict[str, object] = {
-            "event_id": uuid.uuid4(),
-            "occurred_at": datetime.now(UTC),
-            "source": "call-centre",
-            "complaint_id": f"C-CLI-{uuid.uuid4().hex[:8]}",
-            "customer": Customer(id="CUST-1", name="Ada", email="ada@example.com"),
-            "product": Product(sku="KET-200", name="Kettle", lot="L41"),
-            "channel": Channel.PHONE,
-            "summary": "Switch does not turn off",
-            "description": "",
-        }
-        complaint = ComplaintReceived.model_validate({**fields, **changes})
-        await start_complaint(self.env.client, self.task_queue, complaint)
-        handle = self.env.client.get_workflow_handle(
-            complaint.complaint_id, result_type=ComplaintState
-        )
-        for _ in range(200):
-            if len((await handle.query(ComplaintWorkflow.current_state)).history) >= 2:
-                return complaint.complaint_id
-            await asyncio.sleep(0.02)
-        raise AssertionError("the complaint was never acknowledged")
+from schemas.events import Customer, Product
+from tests.closeloop.cli.complaint.harness import ACTOR, Cli, running_cli
+from tests.closeloop.cli.harness import json_output
 
 
 @pytest.fixture
 async def cli(time_skipping_env: WorkflowEnvironment, sqlite_url: str) -> AsyncIterator[Cli]:
-    with contextlib.suppress(RPCError):  # already added earlier in this session
-        await time_skipping_env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=time_skipping_env.client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-                    for key in search_attributes.ALL
-                },
-            )
-        )
-    task_queue = f"cli-{uuid.uuid4().hex[:8]}"
-    cli = Cli(time_skipping_env, task_queue, sqlite_url)
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        async with Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=[ComplaintWorkflow, CapaActionWorkflow],
-            activities=[
-                AuditActivities(cli.audit_log).record_audit_entry,
-                discard_status_event,
-                PolicyActivities(DeadlinePolicy()).load_deadline_policy,
-                # messages to the complainant are off here (tests/workflows/test_messages.py)
-                MessageActivities(MessagePolicy(enabled=False), "unused:9092").load_message_policy,
-                SimilarityActivities(SimilarityTable(cli.audit_log.engine)).find_similar_complaints,
-            ],
-            activity_executor=executor,
-        ):
-            yield cli
-
-
-def json_output(result: Result) -> dict:
-    """The JSON document in the output (the in-process worker's log lines share stdout)."""
-    text = result.output
-    document, _ = json.JSONDecoder().raw_decode(text[text.index("{\n") :])
-    return document
-
-
-ACTOR = ["--actor", "qe.smith", "--actor-name", "Sam Smith"]
+    async for running in running_cli(time_skipping_env, sqlite_url):
+        yield running
 
 
 async def test_a_decision_prints_the_new_state(cli):

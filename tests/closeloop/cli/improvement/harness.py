@@ -3,29 +3,22 @@ or dev), with a real worker: shared by the CLI tests of this folder."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.service import RPCError
+from click.testing import Result
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
 from activities.policy import PolicyActivities
 from audit.store import AuditLog, EntryFilter
-from closeloop.cli import main
 from closeloop.cli.exit_status import ExitStatus
 from kpi.measure import KpiActivities
-from schemas import search_attributes
 from schemas.deadlines import DeadlinePolicy
+from tests.closeloop.cli.harness import invoke, register_search_attributes
 from tests.workflows.improvements import Improvements
 from workflows.capa import CapaActionWorkflow
 from workflows.improvement import ImprovementWorkflow
@@ -51,14 +44,7 @@ class Cli:
         }
 
     async def run(self, *args: str, **environ: str) -> Result:
-        """The real command in a thread: it runs its own event loop, as from a shell."""
-        return await asyncio.to_thread(
-            CliRunner().invoke,
-            main,
-            ["improvement", *args],
-            env={**self.environ, **environ},
-            catch_exceptions=False,
-        )
+        return await invoke(["improvement", *args], {**self.environ, **environ})
 
     def entry_types(self, improvement_id: str) -> list[str]:
         return [
@@ -69,16 +55,7 @@ class Cli:
 async def running_cli(
     time_skipping_env: WorkflowEnvironment, sqlite_url: str, tmp_path: Path
 ) -> AsyncIterator[Cli]:
-    with contextlib.suppress(RPCError):  # already added earlier in this session
-        await time_skipping_env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=time_skipping_env.client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-                    for key in search_attributes.ALL
-                },
-            )
-        )
+    await register_search_attributes(time_skipping_env.client)
     cli = Cli(time_skipping_env, sqlite_url, tmp_path / "home")
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(
@@ -94,13 +71,6 @@ async def running_cli(
         ):
             yield cli
     cli.audit_log.engine.dispose()
-
-
-def json_output(result: Result) -> dict:
-    """The JSON document in the output (the in-process worker's log lines share stdout)."""
-    text = result.output
-    document, _ = json.JSONDecoder().raw_decode(text[text.index("{\n") :])
-    return document
 
 
 async def open_one(cli: Cli, *extra: str) -> str:

@@ -23,12 +23,12 @@ from closeloop.cli.improvement.client import visibility_query
 from closeloop.stack.processes import free_port
 from identity.roles import Role
 from identity.service import Identity
+from tests.closeloop.cli.harness import json_output
 from tests.closeloop.cli.improvement.harness import (
     ACTOR,
     BARE,
     PASSWORD,
     Cli,
-    json_output,
     open_one,
     running_cli,
 )

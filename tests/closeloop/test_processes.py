@@ -21,7 +21,7 @@ def test_a_clock_correction_does_not_make_a_running_part_look_like_a_stranger(
                  tmp_path / "sleeper.log")  # fmt: skip
     try:
         booted = psutil.boot_time()
-        monkeypatch.setattr(psutil._psplatform, "boot_time", lambda: booted + 1.0)
+        monkeypatch.setattr("psutil._psplatform.boot_time", lambda: booted + 1.0)
         assert pid_alive(part.pid, part.start_time)
         part.stop(timeout=5)
         assert part.popen is not None and part.popen.poll() is not None

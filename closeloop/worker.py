@@ -25,6 +25,7 @@ from base.settings import Settings, load_settings
 from base.temporal import connect, ensure_search_attributes
 from base.tracing import install_tracer_provider
 from closeloop.checkpointing import export_freshness, run_for_worker
+from closeloop.sandbox import workflow_runner
 from kpi.measure import KpiActivities
 from trends.activity import TrendActivities
 from trends.schedule import ensure_schedule
@@ -100,6 +101,7 @@ async def run_worker(settings: Settings) -> None:
             client,
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
+            workflow_runner=workflow_runner(WORKFLOWS),
             activities=build_activities(audit_log, settings),
             activity_executor=executor,
             max_concurrent_workflow_tasks=settings.worker_workflow_tasks,

@@ -47,6 +47,7 @@ THRESHOLD = 0.65
 SAME_CASE_WEIGHT = THRESHOLD
 DEFAULT_LIMIT = 3
 COMPACT_AFTER = 4096  # stored complaints waiting in the small index before a merge
+PYTHON_SCORED_POSTINGS = 4096  # up to this many pending postings, a loop beats numpy
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ class SimilarityIndex:
         self._chunks: list[tuple[IntArray, IntArray, FloatArray]] = []
         self._searchable_chunks = 0
         self._pending: tuple[IntArray, IntArray, FloatArray] | None = None
+        # How many pending postings each feature has: a lookup whose features have few of
+        # them (varied text, the usual case) sums them in Python; many (a burst of alike
+        # complaints) go through the vectorised path. Both give the same scores.
+        self._pending_postings: dict[int, list[tuple[int, float]]] = defaultdict(list)
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -133,6 +138,8 @@ class SimilarityIndex:
         self._pending = None
         if not searchable_now:
             return True
+        for feature, weight in zip(features.tolist(), weights.tolist(), strict=True):
+            self._pending_postings[feature].append((doc, weight))
         self._searchable_chunks += 1
         if self._searchable_chunks >= COMPACT_AFTER:
             self.compact()
@@ -153,6 +160,7 @@ class SimilarityIndex:
         self._chunks = []
         self._searchable_chunks = 0
         self._pending = None
+        self._pending_postings = defaultdict(list)
 
     def _expand_features(self) -> IntArray:
         lengths = np.diff(self._indptr)
@@ -215,7 +223,18 @@ class SimilarityIndex:
                 minlength=n,
             )
         if self._chunks:
-            scores = scores + self._pending_scores(features, weights, n)
+            postings = self._pending_postings
+            listed = [
+                (f, w, postings[f])
+                for f, w in zip(features.tolist(), weights.tolist(), strict=True)
+                if f in postings
+            ]
+            if sum(len(found) for _, _, found in listed) <= PYTHON_SCORED_POSTINGS:
+                for _, weight, found in listed:
+                    for doc, stored_weight in found:
+                        scores[doc] += weight * stored_weight
+            else:
+                scores = scores + self._pending_scores(features, weights, n)
         top = min(RESCORED, n)
         best = np.argpartition(-scores, top - 1)[:top]
         return {int(doc) for doc in best if scores[doc] > 0.0}

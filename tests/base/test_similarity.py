@@ -125,6 +125,9 @@ def test_pending_and_merged_postings_rank_alike_among_many_complaints():
         stored(f"C-{i:03d}", f"{texts[i % 3]} Order {i}.", days_ago=1 + i / 1000, customer=f"c{i}")
         for i in range(120)
     ]
+    # 60 alike ones: a query about them meets more pending postings than are summed in
+    # Python, so both ways of scoring the pending postings are compared with the merge.
+    complaints += [stored(f"C-K{i:02d}", KETTLE, days_ago=0.5, customer=f"k{i}") for i in range(60)]
     pending = index_of(*complaints)  # every one added since the last merge
     merged = index_of(*complaints)
     merged.compact()

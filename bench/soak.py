@@ -20,6 +20,7 @@ more than 10 % after warm-up.
     .venv/bin/python bench/soak.py                     # ceiling, then 10 minutes at half of it
     .venv/bin/python bench/soak.py --minutes 3         # shorter, on a busy machine
     .venv/bin/python bench/soak.py --rate 20 --minutes 3
+    .venv/bin/python bench/soak.py --database-url postgresql://postgres@127.0.0.1:5432/soak
 """
 
 from __future__ import annotations
@@ -74,12 +75,12 @@ class Stack:
             part.stop(timeout=15)
 
 
-def start_stack(home: Path, streams: int, workers: int) -> Stack:
+def start_stack(home: Path, streams: int, workers: int, database_url: str | None) -> Stack:
     settings = Settings(
         home=home,
         temporal_address=f"127.0.0.1:{free_temporal_port()}",
         kafka_bootstrap=f"127.0.0.1:{free_port()}",
-        database_url=f"sqlite:///{home / 'audit.db'}",
+        database_url=database_url or f"sqlite:///{home / 'audit.db'}",
     )
     logs = home / "logs"
     temporal = start_temporal(settings, logs / "temporal.log")
@@ -246,7 +247,7 @@ async def steady(
 
 async def run(args: argparse.Namespace, home: Path) -> None:
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    stack = start_stack(home, args.streams, args.workers)
+    stack = start_stack(home, args.streams, args.workers, args.database_url)
     log = AuditLog.from_url(stack.settings.resolved_database_url)
     producer = KafkaProducer(
         bootstrap_servers=stack.settings.kafka_bootstrap, acks="all", linger_ms=5
@@ -285,6 +286,12 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=2, help="stream processors (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="workers (default 2)")
     parser.add_argument("--keep", action="store_true", help="keep the state folder and logs")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="audit log database, e.g. postgresql://postgres@127.0.0.1:5432/DB (an empty "
+        "database; default: SQLite in the state folder)",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="closeloop-bench-soak-"))
     try:

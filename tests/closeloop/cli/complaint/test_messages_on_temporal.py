@@ -8,7 +8,6 @@ message policy and templates; publishing messages and status events is kept in m
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -16,11 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from temporalio import activity
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -31,14 +27,13 @@ from activities.similarity import SimilarityActivities
 from audit.similarity_index import SimilarityTable
 from audit.store import AuditLog, EntryFilter
 from base.complaints import start_complaint
-from closeloop.cli import main
 from closeloop.cli.complaint.screen import messages_text
-from schemas import search_attributes
 from schemas.complaint_state import ComplaintState, ComplaintStatus
 from schemas.customer_message import CustomerMessage, MessagePolicy, MessagePurpose, MessageRecord
 from schemas.deadlines import DeadlinePolicy
 from schemas.events import Channel, ComplaintReceived, Customer, Product
 from schemas.status_event import ComplaintStatusEvent
+from tests.closeloop.cli.harness import invoke, json_output, register_search_attributes
 from workflows.capa import CapaActionWorkflow
 from workflows.complaint import ComplaintWorkflow
 
@@ -92,10 +87,7 @@ class Cli:
         }
 
     async def run(self, *args: str) -> Result:
-        return await asyncio.to_thread(
-            CliRunner().invoke, main, ["complaint", *args], env=self.environ,
-            catch_exceptions=False,
-        )  # fmt: skip
+        return await invoke(["complaint", *args], self.environ)
 
     async def start(self) -> str:
         complaint = received()
@@ -115,16 +107,7 @@ class Cli:
 
 @pytest.fixture
 async def cli(time_skipping_env: WorkflowEnvironment, sqlite_url: str) -> AsyncIterator[Cli]:
-    with contextlib.suppress(RPCError):  # already added earlier in this session
-        await time_skipping_env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=time_skipping_env.client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-                    for key in search_attributes.ALL
-                },
-            )
-        )
+    await register_search_attributes(time_skipping_env.client)
     task_queue = f"cli-msg-{uuid.uuid4().hex[:8]}"
     cli = Cli(time_skipping_env, task_queue, sqlite_url)
     with ThreadPoolExecutor(max_workers=4) as executor:
@@ -145,12 +128,6 @@ async def cli(time_skipping_env: WorkflowEnvironment, sqlite_url: str) -> AsyncI
             activity_executor=executor,
         ):
             yield cli
-
-
-def json_output(result: Result) -> dict:
-    text = result.output
-    document, _ = json.JSONDecoder().raw_decode(text[text.index("{\n") :])
-    return document
 
 
 def messages_block(output: str) -> str:

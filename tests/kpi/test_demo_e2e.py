@@ -18,6 +18,8 @@ def test_demo_populates_the_kpis(sqlite_stack: LocalStack, shared_data: Path) ->
     ran = sqlite_stack.cli("demo", "--complaints", "25", "--cfpb", str(csv_path), check=True)
     assert "published 25 CFPB complaints" in ran.stdout
     assert "decisions and facts sent" in ran.stdout
+    # The demo takes only paths the lifecycle allows: nothing it sends is refused.
+    assert ", 0 refused" in ran.stdout, ran.stderr
     shown = sqlite_stack.cli("kpi", "show", "--json", check=True).stdout.splitlines()
     figures = json.loads(shown[1])["figures"]
     assert figures["complaints_received"] >= 25

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import click
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
@@ -34,8 +35,6 @@ from schemas.decisions import (
     RecordSurveyInput,
     RejectInput,
     RejectReason,
-    ReopenInput,
-    ReopenReason,
     Severity,
     TriageInput,
     VerifyInput,
@@ -60,12 +59,19 @@ async def handle_complaint(
                 await handle.execute_update(decision.value, request, id=update_id)
                 tally.decisions += 1
                 return True
-            except WorkflowUpdateFailedError:
+            except WorkflowUpdateFailedError as exc:
                 tally.refused += 1
+                reason = str(exc.cause or exc)
+                click.echo(f"{event.complaint_id}: {decision.value} refused: {reason}", err=True)
                 return False
             except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
                 if time.monotonic() > deadline:  # not started (yet), or a busy server
                     tally.refused += 1
+                    click.echo(
+                        f"{event.complaint_id}: {decision.value} not sent: Temporal did not "
+                        f"take it within {START_BUDGET_S:.0f} s",
+                        err=True,
+                    )
                     return False
                 await asyncio.sleep(0.5)
 
@@ -84,6 +90,10 @@ async def handle_complaint(
 
     if not await acknowledged():
         tally.refused += 1
+        click.echo(
+            f"{event.complaint_id}: not acknowledged within {START_BUDGET_S:.0f} s; skipped",
+            err=True,
+        )
         return
     category = (event.summary.split(" / ")[0] or "other")[:128]
     if luck < 0.08:
@@ -153,13 +163,7 @@ async def handle_complaint(
                 override_wait_reason="demo: verified without waiting",
             ),
         )
-        if not effective:
-            await send(
-                Decision.REOPEN,
-                ReopenInput(
-                    actor=QM, reason=ReopenReason.VERIFICATION_FAILED, explanation="not effective"
-                ),
-            )
+        if not effective:  # the workflow reopens the case itself: investigate again
             await send(
                 Decision.INVESTIGATE,
                 InvestigateInput(
